@@ -1,0 +1,88 @@
+"""Normalize a landing zone into the lake: touchpoints, ad spend and quarantine parquet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingestion import storage
+from ingestion.contracts import Contract
+from ingestion.landing import LandedFile, Stray, discover
+from ingestion.normalize import FileResult, Lineage, normalize_file
+
+
+@dataclass
+class IngestReport:
+    batch_id: str
+    started_at: str
+    files: list[dict] = field(default_factory=list)
+    strays: list[dict] = field(default_factory=list)
+    quarantine_examples: list[dict] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_read", "rows_loaded", "rows_quarantined", "duplicates_dropped")
+        return {k: sum(f[k] for f in self.files) for k in keys} | {
+            "files": len(self.files),
+            "files_rejected": sum(f["file_rejected"] for f in self.files),
+            "strays": len(self.strays),
+        }
+
+    def by_source(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            agg = out.setdefault(f["source_system"], {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "duplicates_dropped": 0})
+            agg["files"] += 1
+            for k in ("rows_read", "rows_loaded", "rows_quarantined", "duplicates_dropped"):
+                agg[k] += f[k]
+        return out
+
+    def write(self, lake: Path) -> Path:
+        path = lake / "_reports" / "ingest_latest.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self) | {"totals": self.totals()}, indent=2, default=str))
+        tmp.replace(path)
+        return path
+
+
+def ingest(
+    landing: Path,
+    lake: Path,
+    contracts: dict[str, Contract],
+    *,
+    salt: str,
+    batch_id: str | None = None,
+    files: Iterable[LandedFile] | None = None,
+    progress: Callable[[LandedFile], None] | None = None,
+) -> IngestReport:
+    """Normalize every landed file (or the given ones) and write the per-file outputs."""
+    now = datetime.now(UTC)
+    batch_id = batch_id or now.strftime("%Y%m%dT%H%M%S%fZ")
+    found, strays = discover(landing, contracts)
+    todo = list(files) if files is not None else found
+    report = IngestReport(batch_id, now.isoformat(), strays=[asdict(s) for s in strays])
+    storage.ensure_schema_files(lake)
+    for landed in todo:
+        contract = contracts[landed.source]
+        result = normalize_file(contract, landed.path, Lineage(landed.relative, batch_id, now, salt))
+        _write(lake, contract, landed, result)
+        report.files.append(result.stats() | {"day": landed.day.isoformat()})
+        report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
+        if progress:
+            progress(landed)
+    return report
+
+
+def _write(lake: Path, contract: Contract, landed: LandedFile, result: FileResult) -> None:
+    storage.write_parquet_atomic(result.rows, storage.output_path(lake, contract.target, landed.relative))
+    qpath = storage.output_path(lake, "quarantine", landed.relative)
+    if result.quarantine.height:
+        storage.write_parquet_atomic(result.quarantine, qpath)
+    else:
+        qpath.unlink(missing_ok=True)  # a fixed re-delivery clears the file's old quarantine
+
+
+__all__ = ["IngestReport", "Stray", "ingest"]

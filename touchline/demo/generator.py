@@ -1,0 +1,154 @@
+"""`touchline demo-data`: write a landing zone of vendor-shaped exports from simulated journeys.
+
+People are simulated in chunks and each chunk's rows are appended to the day files, so memory
+stays bounded by the chunk size whatever the number of people. The same arguments give the same
+bytes. Real-export untidiness is included on purpose: mixed-case emails with spaces, each
+vendor's own date format and time zone, a re-delivered file, exact duplicate rows and a few
+malformed rows (which ingestion must quarantine, not drop).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from touchline.demo import catalog as cat
+from touchline.demo import vendors
+from touchline.demo.journeys import Event, Window, make_person, pick_channel, simulate
+
+CHUNK_PEOPLE = 5_000
+DIRT_RATE = 0.0005  # share of rows duplicated / malformed, at least one of each in the first chunk
+
+
+@dataclass
+class DemoSummary:
+    out: Path
+    people: int = 0
+    rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    files: int = 0
+    duplicates: int = 0
+    malformed: int = 0
+    redelivered: list[str] = field(default_factory=list)
+
+
+def generate(out: Path, *, people: int, days: int, seed: int, end: date,
+             progress: Callable[[int, int], None] | None = None) -> DemoSummary:
+    if people < 1 or days < 1:
+        raise ValueError("--people and --days must be at least 1")
+    start = end - timedelta(days=days - 1)
+    window = Window(datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC))
+    out.mkdir(parents=True, exist_ok=True)
+    summary = DemoSummary(out)
+    created: set[Path] = set()
+    ad_clicks: dict[tuple[str, date], int] = defaultdict(int)
+    seconds = (window.end - window.start).total_seconds()
+
+    for chunk_start in range(0, people, CHUNK_PEOPLE):
+        chunk = chunk_start // CHUNK_PEOPLE
+        rng = random.Random(f"touchline-demo/{seed}/{chunk}")
+        events: list[Event] = []
+        queue = []
+        for i in range(chunk_start, min(people, chunk_start + CHUNK_PEOPLE)):
+            arrived = window.start + timedelta(seconds=rng.uniform(0, seconds * 0.97))
+            queue.append(make_person(rng, str(i), pick_channel(rng), arrived))
+        while queue:
+            person = queue.pop(0)
+            summary.people += 1
+            simulate(rng, person, window, events, queue)
+        events.sort(key=lambda e: (e.at, e.person.index, e.kind))
+        rows: dict[tuple[str, date], list[list[str]]] = defaultdict(list)
+        for event in events:
+            for source, day, row in vendors.to_rows(rng, event):
+                rows[(source, day)].append(row)
+                if event.kind == "ad_click":
+                    ad_clicks[(event.data["campaign"].campaign_id, event.at.date())] += 1
+        _dirty(rng, rows, summary, force=chunk == 0)
+        _append(out, rows, created, summary)
+        if progress:
+            progress(min(people, chunk_start + CHUNK_PEOPLE), people)
+
+    rng = random.Random(f"touchline-demo/{seed}/ads")
+    report: dict[tuple[str, date], list[list[str]]] = defaultdict(list)
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for campaign in cat.AD_CAMPAIGNS:
+            source, row = vendors.ad_report_rows(rng, campaign, day, ad_clicks.get((campaign.campaign_id, day), 0))
+            report[(source, day)].append(row)
+    _append(out, report, created, summary)
+    _redeliver(out, summary, start + timedelta(days=days // 2))
+    summary.files = sum(1 for p in out.rglob("*.csv"))
+    return summary
+
+
+def _dirty(rng: random.Random, rows: dict[tuple[str, date], list[list[str]]], summary: DemoSummary, force: bool) -> None:
+    """Duplicate a few rows exactly and break a few others the way real exports break."""
+    sources = sorted({s for s, _ in rows})
+    forced = set(sources) if force else set()
+    for key in sorted(rows):
+        source, _ = key
+        day_rows = rows[key]
+        out: list[list[str]] = []
+        for row in day_rows:
+            out.append(row)
+            r = rng.random()
+            if source in forced or r < DIRT_RATE:
+                forced.discard(source)
+                out.append(list(row))
+                summary.duplicates += 1
+            elif r < 2 * DIRT_RATE:
+                out[-1] = _break(rng, source, row)
+                summary.malformed += 1
+        if force and key == max(k for k in rows if k[0] == source) and len(out) > 1:
+            out[0] = _break(rng, source, out[0])  # at least one malformed row per source
+            summary.malformed += 1
+        rows[key] = out
+
+
+def _break(rng: random.Random, source: str, row: list[str]) -> list[str]:
+    kind = rng.choice(("truncate", "date", "number"))
+    header = vendors.HEADERS[source]
+    if kind == "truncate":
+        return row[: max(1, len(row) // 2)]  # the export was cut mid-line
+    broken = list(row)
+    dates = [i for i, h in enumerate(header) if any(w in h.lower() for w in ("date", "time", "at", "timestamp"))]
+    numbers = [i for i, h in enumerate(header) if h in ("Total", "Score", "Cost", "Impr.", "Impressions")]
+    if kind == "number" and numbers:
+        broken[numbers[0]] = rng.choice(("N/A", "12,5O", "—"))
+    elif dates:
+        broken[dates[0]] = rng.choice(("31/12/2026 25:61", "yesterday", "2026-02-30 10:00:00"))
+    else:
+        return row[: max(1, len(row) // 2)]
+    return broken
+
+
+def _append(out: Path, rows: dict[tuple[str, date], list[list[str]]], created: set[Path], summary: DemoSummary) -> None:
+    for (source, day), day_rows in sorted(rows.items()):
+        path = out / source / day.isoformat() / vendors.FILE_NAMES[source]
+        new = path not in created
+        if new:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            created.add(path)
+        with path.open("w" if new else "a", newline="", encoding="utf-8") as f:
+            if new and source == "google_ads_campaign_day":
+                f.write("Campaign performance report\n")
+                f.write(f"{day:%B %-d, %Y} - {day:%B %-d, %Y}\n")
+            writer = csv.writer(f, lineterminator="\n")
+            if new:
+                writer.writerow(vendors.HEADERS[source])
+            writer.writerows(day_rows)
+        summary.rows[source] += len(day_rows)
+
+
+def _redeliver(out: Path, summary: DemoSummary, day: date) -> None:
+    """Shopify sent the same day's export twice: ingestion must not double the orders."""
+    original = out / "shopify_orders" / day.isoformat() / vendors.FILE_NAMES["shopify_orders"]
+    if original.exists():
+        copy = original.with_name("orders_export_1.csv")
+        shutil.copyfile(original, copy)
+        summary.redelivered.append(copy.relative_to(out).as_posix())

@@ -1,0 +1,146 @@
+"""Turn simulated events into rows shaped like each vendor's export.
+
+Each writer knows its vendor's column names, time zone and date format, matching the contract
+of the same name in ingestion/contracts/. Emails are written as people type them: some in
+mixed case, some with stray spaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from touchline.demo import catalog as cat
+from touchline.demo.journeys import Event
+
+NEW_YORK = ZoneInfo("America/New_York")
+LONDON = ZoneInfo("Europe/London")
+
+HEADERS: dict[str, list[str]] = {
+    "ad_clicks": ["event_id", "event_time", "visitor_id", "user_email", "page_url", "referrer"],
+    "mailchimp_activity": ["Email Address", "First Name", "Last Name", "Campaign Title", "Campaign ID", "Action", "Timestamp", "URL"],
+    "hubspot_contacts": ["Record ID", "First Name", "Last Name", "Email", "Lifecycle Stage", "Original Source",
+                         "Original Source Drill-Down 1", "Create Date", "Referral Code", "Referred By"],
+    "shopify_orders": ["Name", "Email", "Financial Status", "Created at", "Currency", "Subtotal", "Shipping",
+                       "Taxes", "Total", "Discount Code", "Source"],
+    "zendesk_tickets": ["Id", "Requester email", "Subject", "Via", "Status", "Created at"],
+    "referral_events": ["Event ID", "Event Type", "Created At", "Email", "Advocate Email", "Referral Code", "Campaign",
+                        "Reward Amount", "Reward Currency"],
+    "typeform_responses": ["#", "Email", "Survey", "Score", "Comment", "Touchpoint", "Submit Date (UTC)"],
+    "google_ads_campaign_day": ["Day", "Campaign ID", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"],
+    "meta_ads_campaign_day": ["Reporting starts", "Reporting ends", "Campaign name", "Campaign ID", "Impressions",
+                              "Link clicks", "Amount spent (EUR)"],
+}
+
+FILE_NAMES = {
+    "ad_clicks": "clicks.csv",
+    "mailchimp_activity": "campaign_activity.csv",
+    "hubspot_contacts": "hubspot-crm-exports-contacts.csv",
+    "shopify_orders": "orders_export.csv",
+    "zendesk_tickets": "tickets.csv",
+    "referral_events": "referral_events.csv",
+    "typeform_responses": "responses.csv",
+    "google_ads_campaign_day": "Campaign_performance.csv",
+    "meta_ads_campaign_day": "Meta-Ads-Campaigns.csv",
+}
+
+HUBSPOT_LIFECYCLE = {"visitor": "subscriber", "lead": "lead", "customer": "customer", "fan": "evangelist"}
+COMMENTS = {
+    "NPS": {0: "Never again.", 5: "It was fine.", 7: "Good, shipping a bit slow.", 9: "Love it, told my friends!"},
+    "CSAT": {1: "Package was damaged.", 3: "Okay.", 4: "Quick delivery.", 5: "Perfect, thanks!"},
+}
+
+
+def stable_number(text: str, digits: int) -> int:
+    """A number derived from text, the same in every process (unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") % 10**digits
+
+
+def typed_email(rng: random.Random, email: str) -> str:
+    """The address as the person typed it into this vendor's form."""
+    r = rng.random()
+    if r < 0.06:
+        return email.title()
+    if r < 0.10:
+        return f" {email} "
+    if r < 0.12:
+        return email.upper()
+    return email
+
+
+def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]]]:
+    """(source, export day, row) for the event; one event may feed several exports."""
+    p, at, d = event.person, event.at, event.data
+    if event.kind == "ad_click":
+        c: cat.AdCampaign = d["campaign"]
+        click_param = "gclid" if c.platform == "google" else "fbclid"
+        source, medium = ("google", "cpc") if c.platform == "google" else ("facebook", "paid_social")
+        click_key = f"{p.index}-{d['n']}"
+        click_id = ("Cj0KCQ" if c.platform == "google" else "IwAR") + f"{stable_number(click_key, 12):012d}"
+        url = (f"{cat.SHOP_URL}{c.landing_path}?utm_source={source}&utm_medium={medium}"
+               f"&utm_campaign={c.slug}&utm_content=ad{d['n'] + 1}&{click_param}={click_id}")
+        identified = p.lifecycle != "visitor"
+        row = [f"clk-{p.index}-{d['n']}", at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+               f"v{p.index}", typed_email(rng, p.email) if identified else "", url,
+               "https://www.google.com/" if c.platform == "google" else "https://m.facebook.com/"]
+        return [("ad_clicks", at.date(), row)]
+    if event.kind == "email":
+        c2: cat.EmailCampaign = d["campaign"]
+        local = at.astimezone(NEW_YORK)
+        url = f"{cat.SHOP_URL}{c2.path}?utm_source=mailchimp&utm_medium=email&utm_campaign={c2.slug}" if d["action"] == "click" else ""
+        row = [typed_email(rng, p.email), p.first, p.last, c2.title, c2.campaign_id, d["action"],
+               local.strftime("%Y-%m-%d %H:%M:%S"), url]
+        return [("mailchimp_activity", local.date(), row)]
+    if event.kind == "contact":
+        local = at.astimezone(NEW_YORK)
+        drill = ""
+        if p.channel in ("paid_search", "paid_social"):
+            drill = "google" if p.channel == "paid_search" else "facebook"
+        row = [str(stable_number(p.index, 15)),
+               p.first, p.last, typed_email(rng, p.email), HUBSPOT_LIFECYCLE[p.lifecycle],
+               cat.CHANNELS[p.channel].hubspot_source, drill, local.strftime("%Y-%m-%d %H:%M"), p.referral_code,
+               p.referrer.referral_code if p.referrer else ""]
+        return [("hubspot_contacts", local.date(), row)]
+    if event.kind == "order":
+        local = at.astimezone(NEW_YORK)
+        total = d["total"]
+        shipping = 0.0 if total > 50 else 4.99
+        taxes = round(total * 0.08, 2)
+        subtotal = round(total - shipping - taxes, 2)
+        row = [f"#{p.index}-{d['n'] + 1}", typed_email(rng, p.email), "paid", local.strftime("%Y-%m-%d %H:%M:%S %z"), "USD",
+               f"{subtotal:.2f}", f"{shipping:.2f}", f"{taxes:.2f}", f"{total:.2f}", d["code"], rng.choice(("web", "web", "web", "pos", "iphone"))]
+        return [("shopify_orders", local.date(), row)]
+    if event.kind == "ticket":
+        row = [str(stable_number(f"{p.index}@{at.isoformat()}", 9)), typed_email(rng, p.email), d["subject"], rng.choice(cat.SUPPORT_VIA),
+               rng.choice(("solved", "closed", "open")), at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        return [("zendesk_tickets", at.date(), row)]
+    if event.kind == "survey":
+        score = d["score"]
+        comments = COMMENTS[d["survey"]]
+        comment = comments[max(k for k in comments if k <= score)] if rng.random() < 0.5 else ""
+        row = [f"{d['survey'][0].lower()}{p.index}x{int(at.timestamp())}", typed_email(rng, p.email), d["survey"], str(score),
+               comment, d["about"], at.strftime("%Y-%m-%d %H:%M:%S")]
+        return [("typeform_responses", at.date(), row)]
+    if event.kind == "referral":
+        kind = d["type"]
+        advocate = p.referrer.email if kind == "friend_signup" and p.referrer else ""
+        code = p.referrer.referral_code if kind == "friend_signup" and p.referrer else p.referral_code
+        reward = "10.00" if kind == "reward_issued" else ""
+        suffix = d.get("k", d.get("friend", ""))
+        row = [f"{kind[:2]}-{p.index}-{suffix}", kind, at.strftime("%Y-%m-%d %H:%M:%S"), typed_email(rng, p.email),
+               advocate, code, "Give 15, Get 10", reward, "USD" if reward else ""]
+        return [("referral_events", at.date(), row)]
+    raise ValueError(f"unknown event kind {event.kind!r}")
+
+
+def ad_report_rows(rng: random.Random, campaign: cat.AdCampaign, day: date, clicks: int) -> tuple[str, list[str]]:
+    """A campaign-day row of the platform report, consistent with the clicks the site logged."""
+    impressions = int(clicks / campaign.ctr) + rng.randint(20, 400)
+    cost = clicks * campaign.cpc * rng.uniform(0.85, 1.15) + impressions * 0.0004
+    if campaign.platform == "google":
+        return "google_ads_campaign_day", [day.isoformat(), campaign.campaign_id, campaign.name, "USD",
+                                           f"{impressions:,}", f"{clicks:,}", f"{cost:,.2f}"]
+    return "meta_ads_campaign_day", [day.isoformat(), day.isoformat(), campaign.name, campaign.campaign_id,
+                                     str(impressions), str(clicks) if clicks else "", f"{cost * 0.92:.2f}"]
