@@ -80,7 +80,7 @@ def touchpoint_columns() -> list[Column]:
         Column("person_key", pl.String(), "Pseudonymous person: salted SHA-256 of the trimmed, lower-cased email (or of the vendor's anonymous id).", nullable=False),
         Column("occurred_at", UTC_DATETIME, "When the interaction happened, in UTC (converted from the contract's source time zone).", nullable=False),
         Column("source_family", pl.String(), "Family of the export: ads, email, crm or survey.", nullable=False, accepted=SOURCE_FAMILIES),
-        Column("source_system", pl.String(), "Vendor export format (the contract name), e.g. google_ads_clicks, mailchimp_activity.", nullable=False),
+        Column("source_system", pl.String(), "Vendor export format (the contract name), e.g. ad_clicks, mailchimp_activity.", nullable=False),
         Column("channel", pl.String(), "Channel the interaction came through.", nullable=False, accepted=tuple(channels())),
         Column("touchpoint_type", pl.String(), "Kind of interaction (ingestion/mappings/journey.yaml).", nullable=False, accepted=tuple(touchpoint_types())),
         Column("journey_stage", pl.String(), "Journey stage the interaction belongs to.", nullable=False, accepted=tuple(stages())),

@@ -1,0 +1,42 @@
+-- Touchpoints with the funnel stage they count for and the person's purchase sequence.
+-- A person's first purchase reaches the purchase stage; a repeat purchase reaches retention.
+with touchpoints as (
+    select * from {{ ref('int_touchpoints_deduplicated') }}
+),
+
+stages as (
+    select * from {{ ref('journey_stages') }}
+),
+
+numbered as (
+    select
+        *,
+        case
+            when touchpoint_type = 'purchase'
+                then row_number() over (
+                    partition by person_key, touchpoint_type
+                    order by occurred_at, touchpoint_id
+                )
+        end as purchase_number
+    from touchpoints
+),
+
+staged as (
+    select
+        numbered.*,
+        case
+            when numbered.purchase_number > 1 then 'retention'
+            else numbered.journey_stage
+        end as funnel_stage
+    from numbered
+),
+
+final as (
+    select
+        staged.*,
+        stages.stage_order as funnel_stage_order
+    from staged
+    inner join stages on staged.funnel_stage = stages.journey_stage
+)
+
+select * from final

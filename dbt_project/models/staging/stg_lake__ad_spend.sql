@@ -1,0 +1,25 @@
+-- Campaign x day spend rows as ingested from the ad platform reports.
+with source as (
+    select * from {{ source('lake', 'ad_spend') }}
+),
+
+renamed as (
+    select
+        spend_id,
+        cast(spend_date as date) as spend_date,
+        source_system,
+        channel,
+        campaign_id,
+        campaign_name,
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        cast(spend as double) as spend,
+        currency,
+        source_file,
+        cast(source_row as bigint) as source_row,
+        cast(ingested_at as timestamp) as ingested_at,
+        batch_id
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,38 @@
+-- One row per normalized touchpoint as ingested (duplicates across re-delivered files included).
+with source as (
+    select * from {{ source('lake', 'touchpoints') }}
+),
+
+renamed as (
+    select
+        touchpoint_id,
+        person_key,
+        cast(occurred_at as timestamp) as occurred_at,
+        source_family,
+        source_system,
+        channel,
+        touchpoint_type,
+        journey_stage,
+        need,
+        campaign_id,
+        campaign_name,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_content,
+        utm_term,
+        click_id,
+        landing_page,
+        cast(revenue as double) as revenue,
+        currency,
+        cast(score as double) as score,
+        score_scale,
+        referrer_person_key,
+        source_file,
+        cast(source_row as bigint) as source_row,
+        cast(ingested_at as timestamp) as ingested_at,
+        batch_id
+    from source
+)
+
+select * from renamed
