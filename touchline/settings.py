@@ -17,6 +17,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEMO_SALT = "touchline-demo-salt"
+CONTRACTS_DIRS = (REPO_ROOT / "ingestion" / "contracts",)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,27 @@
+"""Touchline's Dagster definitions: gathers the pieces and sets global policy. Read this first."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ingestion.contracts import load_contracts
+from orchestration.checks import CHECKS
+from orchestration.dbt import dbt_resource, touchline_dbt_assets
+from orchestration.jobs import nightly_job, nightly_schedule
+from orchestration.normalize import build_normalize_asset
+from orchestration.resources import TouchlineResource
+from orchestration.sources import landing_specs
+from touchline import settings
+
+_settings = settings.load()
+_contracts = load_contracts(*(settings.CONTRACTS_DIRS + _settings.extra_contract_dirs))
+
+defs = dg.Definitions(
+    assets=[*landing_specs(_contracts), build_normalize_asset(_contracts), touchline_dbt_assets],
+    asset_checks=CHECKS,
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    resources={"touchline": TouchlineResource(), "dbt": dbt_resource()},
+    # DuckDB has one writer and the graph is small: run steps in one process, one at a time.
+    executor=dg.in_process_executor,
+)

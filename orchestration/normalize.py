@@ -1,0 +1,62 @@
+"""The ingestion step: every landed export through its contract into the lake (Polars)."""
+
+
+import dagster as dg
+
+from ingestion import storage
+from ingestion.contracts import Contract
+from ingestion.run import ingest
+from orchestration.resources import TouchlineResource
+from orchestration.sources import landing_key
+
+TOUCHPOINTS = dg.AssetKey(["lake", "touchpoints"])
+AD_SPEND = dg.AssetKey(["lake", "ad_spend"])
+QUARANTINE = dg.AssetKey(["lake", "quarantine"])
+
+
+def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition:
+    deps = [landing_key(c) for c in contracts.values()]
+
+    @dg.multi_asset(
+        name="normalize_exports",
+        specs=[
+            dg.AssetSpec(TOUCHPOINTS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+                         description="Canonical touchpoints (ingestion/schema.py), one parquet per landed export."),
+            dg.AssetSpec(AD_SPEND, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+                         description="Campaign x day spend from ad platform reports."),
+            dg.AssetSpec(QUARANTINE, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+                         description="Rows that could not be normalized, kept whole with the reason."),
+        ],
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    )
+    def normalize_exports(context: dg.AssetExecutionContext, touchline: TouchlineResource):
+        settings = touchline.settings()
+        report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run_id)
+        report.write(settings.lake)
+        totals = report.totals()
+        for stray in report.strays:
+            context.log.warning(f"landing zone: {stray['relative']}: {stray['reason']}")
+        by_source = report.by_source()
+        yield dg.MaterializeResult(
+            asset_key=TOUCHPOINTS,
+            metadata={
+                "rows_read": totals["rows_read"],
+                "rows_loaded": totals["rows_loaded"],
+                "files": totals["files"],
+                "by_source": dg.MetadataValue.json(by_source),
+                "path": dg.MetadataValue.path(storage.table_glob(settings.lake, "touchpoints")),
+            },
+        )
+        yield dg.MaterializeResult(asset_key=AD_SPEND, metadata={"path": dg.MetadataValue.path(storage.table_glob(settings.lake, "ad_spend"))})
+        yield dg.MaterializeResult(
+            asset_key=QUARANTINE,
+            metadata={
+                "rows_quarantined": totals["rows_quarantined"],
+                "duplicates_dropped": totals["duplicates_dropped"],
+                "files_rejected": totals["files_rejected"],
+                "stray_paths": totals["strays"],
+                "examples": dg.MetadataValue.json(report.quarantine_examples[:20]),
+            },
+        )
+
+    return normalize_exports

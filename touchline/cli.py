@@ -1,0 +1,86 @@
+"""The `touchline` command: demo-data, run, codegen."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from touchline import settings as settings_module
+
+app = typer.Typer(help="Touchline: customer-journey analytics from vendor exports.", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+DEMO_PEOPLE, DEMO_DAYS, DEMO_SEED = 3000, 90, 7
+
+
+def _yesterday() -> date:
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option(help="Landing zone folder to write.")] = Path("data/landing"),
+    people: Annotated[int, typer.Option(min=1, help="People to simulate (invited friends come on top).")] = DEMO_PEOPLE,
+    days: Annotated[int, typer.Option(min=1, help="Days of history, ending at --end.")] = DEMO_DAYS,
+    seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = DEMO_SEED,
+    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default yesterday (UTC).")] = None,
+) -> None:
+    """Write a landing zone of vendor-shaped exports simulated from customer journeys."""
+    from touchline.demo.generator import generate
+
+    end_day = date.fromisoformat(end) if end else _yesterday()
+    with _progress() as progress:
+        task = progress.add_task("simulating people", total=people)
+        summary = generate(out, people=people, days=days, seed=seed, end=end_day,
+                           progress=lambda done, total: progress.update(task, completed=done))
+    console.print(f"Wrote {summary.files} files for {summary.people} people ({days} days to {end_day}) to {out}")
+    for source, rows in sorted(summary.rows.items()):
+        console.print(f"  {source:<26} {rows:>10,} rows")
+    console.print(f"  untidy on purpose: {summary.duplicates} duplicate rows, {summary.malformed} malformed rows, "
+                  f"re-delivered {summary.redelivered}")
+
+
+@app.command()
+def codegen() -> None:
+    """Rewrite the dbt files generated from ingestion/schema.py and the journey mappings."""
+    from touchline import codegen as gen
+
+    changed = gen.write()
+    console.print("\n".join(f"wrote {p}" for p in changed) or "generated dbt files are up to date")
+
+
+@app.command()
+def run() -> None:
+    """Run every asset through Dagster into the DuckDB warehouse and print a summary."""
+    s = settings_module.load()
+    s.ensure_dirs()
+    s.export()
+    if not s.landing_configured and not any(s.landing.iterdir()):
+        console.print(f"No TOUCHLINE_LANDING set and {s.landing} is empty: writing demo exports there first.")
+        demo_data(out=s.landing, people=DEMO_PEOPLE, days=DEMO_DAYS, seed=DEMO_SEED, end=None)
+    elif not s.landing.exists():
+        err.print(f"[red]Landing zone {s.landing} does not exist (TOUCHLINE_LANDING).[/red]")
+        raise typer.Exit(2)
+
+    from touchline.pipeline import run_pipeline
+
+    console.print(f"Running the pipeline: landing {s.landing} -> warehouse {s.warehouse}")
+    outcome = run_pipeline(s)
+    outcome.print(console)
+    raise typer.Exit(0 if outcome.success else 1)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=not sys.stderr.isatty())
+
+
+if __name__ == "__main__":
+    app()

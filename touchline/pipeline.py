@@ -1,0 +1,117 @@
+"""Run the whole asset graph once (what `make run` and the nightly schedule do) and summarize it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+from touchline.settings import Settings
+
+MART_PREFIXES = ("fct_", "dim_", "mart_")
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    severity: str
+    description: str
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    run_success: bool
+    warehouse: str
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    skipped_assets: list[str] = field(default_factory=list)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+    ingest_totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def blocking_failures(self) -> list[CheckOutcome]:
+        return [c for c in self.failed_checks if c.severity == "ERROR"]
+
+    @property
+    def success(self) -> bool:
+        return self.run_success and not self.blocking_failures and not self.failed_steps
+
+    def print(self, console: Console) -> None:
+        table = Table(title="Marts", show_edge=False)
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, rows in self.mart_rows.items():
+            table.add_row(name, f"{rows:,}")
+        console.print(table)
+        if self.ingest_totals:
+            t = self.ingest_totals
+            console.print(f"Ingestion: {t.get('rows_read', 0):,} rows read from {t.get('files', 0)} files = "
+                          f"{t.get('rows_loaded', 0):,} loaded + {t.get('rows_quarantined', 0):,} quarantined + "
+                          f"{t.get('duplicates_dropped', 0):,} exact duplicates")
+        passed = len(self.checks) - len(self.failed_checks)
+        console.print(f"Checks: {passed} passed, {len(self.failed_checks)} failed")
+        for c in self.failed_checks:
+            console.print(f"  [red]FAILED[/red] {c.name} ({c.severity}): {c.description}")
+        for step in self.failed_steps:
+            console.print(f"  [red]FAILED STEP[/red] {step}")
+        if self.skipped_assets:
+            console.print(f"Not built because an upstream check or step failed: {', '.join(self.skipped_assets)}")
+        console.print(f"Warehouse: {self.warehouse}")
+        console.print(f"Dagster run {self.run_id}; open the UI with `make ui` (http://127.0.0.1:3000).")
+        console.print("[green]OK[/green]" if self.success else "[red]FAILED[/red]: see above")
+
+
+def run_pipeline(settings: Settings) -> RunOutcome:
+    settings.export()
+    import dagster as dg
+
+    from orchestration.dbt import prepare_manifest
+
+    prepare_manifest(force=True)  # the models may have changed since the last parse
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("nightly_job")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    outcome = RunOutcome(result.run_id, result.success, str(settings.warehouse))
+    for evaluation in result.get_asset_check_evaluations():
+        outcome.checks.append(CheckOutcome(
+            name=evaluation.asset_check_key.to_user_string(),
+            passed=evaluation.passed,
+            severity=evaluation.severity.value,
+            description=evaluation.description or "",
+        ))
+    outcome.failed_steps = [e.step_key for e in result.get_step_failure_events()]
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    graph = defs.resolve_asset_graph()
+    materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    outcome.skipped_assets = sorted(k.to_user_string() for k in materializable - materialized)
+    outcome.mart_rows = mart_row_counts(settings)
+    report = settings.lake / "_reports" / "ingest_latest.json"
+    if report.exists():
+        outcome.ingest_totals = json.loads(report.read_text()).get("totals", {})
+    return outcome
+
+
+def mart_row_counts(settings: Settings) -> dict[str, int]:
+    import duckdb
+
+    if not settings.warehouse.exists():
+        return {}
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        names = [r[0] for r in con.sql(
+            "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
+        ).fetchall()]
+        return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in names if n.startswith(MART_PREFIXES)}
