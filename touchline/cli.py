@@ -77,6 +77,21 @@ def run() -> None:
     raise typer.Exit(0 if outcome.success else 1)
 
 
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
+) -> None:
+    """Start the Dagster UI (asset graph, runs, reruns, backfills) on localhost."""
+    import os
+
+    s = settings_module.load()
+    s.ensure_dirs()
+    s.export()
+    dagster = Path(sys.executable).with_name("dagster")
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={s.dagster_home}); Ctrl-C stops it.")
+    os.execv(dagster, [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)])
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, transient=not sys.stderr.isatty())

@@ -70,6 +70,7 @@ class RunOutcome:
 
 
 def run_pipeline(settings: Settings) -> RunOutcome:
+    settings.ensure_dirs()
     settings.export()
     import dagster as dg
 

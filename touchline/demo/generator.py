@@ -152,3 +152,5 @@ def _redeliver(out: Path, summary: DemoSummary, day: date) -> None:
         copy = original.with_name("orders_export_1.csv")
         shutil.copyfile(original, copy)
         summary.redelivered.append(copy.relative_to(out).as_posix())
+        with copy.open(newline="", encoding="utf-8") as f:
+            summary.rows["shopify_orders"] += sum(1 for _ in csv.reader(f)) - 1

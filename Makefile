@@ -1,0 +1,41 @@
+# Touchline: `make run` builds the warehouse, `make test` runs the tests. Nothing needs activating.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export GX_ANALYTICS_ENABLED := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: run test ui setup demo-data codegen clean
+
+run: setup ## Build the warehouse (demo landing zone unless TOUCHLINE_LANDING is set)
+	$(VENV)/bin/touchline run
+
+test: setup ## Run the test suite
+	$(VENV)/bin/pytest
+
+ui: setup ## Dagster UI on http://127.0.0.1:3000
+	$(VENV)/bin/touchline ui
+
+demo-data: setup
+	$(VENV)/bin/touchline demo-data
+
+codegen: setup
+	$(VENV)/bin/touchline codegen
+
+setup: $(VENV)/.synced
+
+# uv (pinned, from PyPI) in a private tools venv; the project venv is synced from uv.lock.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs
