@@ -1,0 +1,57 @@
+"""Load the Dagster definitions and pin the asset graph: a lost asset or a broken import fails here."""
+
+import dagster as dg
+import pytest
+
+from ingestion.contracts import load_contracts
+
+
+@pytest.fixture(scope="module")
+def defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+ASSETS = {
+    *(f"landing/{name}" for name in load_contracts()),
+    "lake/touchpoints", "lake/ad_spend", "lake/quarantine",
+    "mappings/journey_stages", "mappings/touchpoint_types",
+    "stg_lake__touchpoints", "stg_lake__ad_spend", "stg_lake__quarantine",
+    "int_touchpoints_deduplicated", "int_touchpoints_staged",
+    "fct_touchpoints", "fct_ad_spend", "dim_people", "mart_stage_funnel",
+}
+
+
+def test_asset_keys_are_pinned(defs):
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == ASSETS
+
+
+def test_quality_checks_are_pinned(defs):
+    checks = {k.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys}
+    assert {"lake/touchpoints:touchpoints_expectations", "lake/ad_spend:ad_spend_expectations",
+            "lake/quarantine:rows_accounted_for"} <= checks
+    assert {"fct_touchpoints:unique_fct_touchpoints_touchpoint_id", "dim_people:unique_dim_people_person_key",
+            "mart_stage_funnel:assert_funnel_counts_never_increase",
+            "fct_touchpoints:assert_no_future_touchpoints"} <= checks
+    assert len(checks) >= 40
+
+
+def test_groups_and_lineage(defs):
+    graph = defs.resolve_asset_graph()
+    group = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert group["landing/shopify_orders"] == "sources"
+    assert group["lake/touchpoints"] == "ingestion"
+    assert group["stg_lake__touchpoints"] == "warehouse"
+    assert group["mart_stage_funnel"] == "marts"
+    upstream = {p.to_user_string() for p in graph.get(dg.AssetKey("stg_lake__touchpoints")).parent_keys}
+    assert upstream == {"lake/touchpoints"}
+    assert dg.AssetKey(["landing", "shopify_orders"]) in graph.get(dg.AssetKey(["lake", "touchpoints"])).parent_keys
+
+
+def test_jobs_and_schedules(defs):
+    assert defs.resolve_job_def("nightly_job").name == "nightly_job"
+    schedule = defs.resolve_schedule_def("nightly_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING

@@ -1,0 +1,189 @@
+"""The whole pipeline (Dagster -> Polars -> checks -> dbt on DuckDB) on landing zones small enough
+to compute every expected number by hand. See the comments for the arithmetic."""
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.helpers import SALT, person_key, write_export
+from touchline import settings as settings_module
+
+ALICE, BOB, DAN = (person_key(e) for e in ("alice@example.com", "bob@example.com", "dan@example.com"))
+CAROL = __import__("hashlib").sha256(f"{SALT}|anon|vc".encode()).hexdigest()[:32]
+
+
+def tiny_landing(root: Path) -> None:
+    """Four people. Alice: paid search click (a /sale page: deal seeking) -> lead -> buys twice -> NPS 10 -> refers Dan.
+    Bob: organic lead who opens a newsletter. Carol: one paid social click. Dan: referred by
+    Alice, becomes a lead and buys once. Plus: a re-delivered Shopify file, an exact duplicate
+    Mailchimp row, a Shopify line cut in half, and one spend row per ad platform."""
+    w = write_export
+    w(root, "ad_clicks", "2026-10-01", [["a1", "2026-10-01T10:00:00.000Z", "va", "Alice@Example.com",
+      "https://shop.example.com/sale?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale&gclid=G1", ""]])
+    w(root, "ad_clicks", "2026-10-04", [["a2", "2026-10-04T10:00:00.000Z", "vc", "",
+      "https://shop.example.com/?utm_source=facebook&utm_medium=paid_social&utm_campaign=brand_video&fbclid=F1", ""]])
+    # HubSpot Create Date is New York time (EDT = UTC-4)
+    w(root, "hubspot_contacts", "2026-10-01", [["101", "Alice", "A", "alice@example.com", "evangelist", "Paid Search", "google", "2026-10-01 08:00", "REFA", ""]])
+    w(root, "hubspot_contacts", "2026-10-02", [["102", "Bob", "B", "bob@example.com", "lead", "Organic Search", "", "2026-10-02 09:00", "REFB", ""]])
+    w(root, "hubspot_contacts", "2026-10-12", [["103", "Dan", "D", " DAN@example.com ", "customer", "Referrals", "", "2026-10-12 10:00", "REFD", "REFA"]])
+    order1 = [["#1", "alice@example.com", "paid", "2026-10-03 10:00:00 -0400", "USD", "90.00", "0.00", "10.00", "100.00", "", "web"]]
+    w(root, "shopify_orders", "2026-10-03", order1)
+    w(root, "shopify_orders", "2026-10-03", order1, name="export_1.csv")  # re-delivered
+    w(root, "shopify_orders", "2026-10-15", [["#2", "dan@example.com", "paid", "2026-10-15 10:00:00 -0400", "USD", "70.00", "0.00", "10.00", "80.00", "FRIEND15", "web"],
+                                             ["#9", "x@example.com"]])  # cut mid-line
+    w(root, "shopify_orders", "2026-10-20", [["#3", "alice@example.com", "paid", "2026-10-20 10:00:00 -0400", "USD", "45.00", "0.00", "5.00", "50.00", "", "web"]])
+    bob_open = ["bob@example.com", "Bob", "B", "Weekly Newsletter", "c2", "open", "2026-10-05 10:00:00", ""]
+    w(root, "mailchimp_activity", "2026-10-05", [bob_open, bob_open])
+    w(root, "typeform_responses", "2026-10-10", [["n1", "alice@example.com", "NPS", "10", "", "Overall", "2026-10-10 09:00:00"]])
+    w(root, "referral_events", "2026-10-11", [["sh-1", "share", "2026-10-11 09:00:00", "alice@example.com", "", "REFA", "Give 15", "", ""]])
+    w(root, "referral_events", "2026-10-12", [["fr-1", "friend_signup", "2026-10-12 12:00:00", "dan@example.com", "alice@example.com", "REFA", "Give 15", "", ""]])
+    w(root, "referral_events", "2026-10-15", [["re-1", "reward_issued", "2026-10-15 15:00:00", "alice@example.com", "", "REFA", "Give 15", "10.00", "USD"]])
+    w(root, "google_ads_campaign_day", "2026-10-01", [["2026-10-01", "111", "Spring Sale - Search", "USD", "1,000", "10", "12.50"]],
+      preamble="Campaign performance report\nOctober 1, 2026 - October 1, 2026\n")
+    w(root, "meta_ads_campaign_day", "2026-10-04", [["2026-10-04", "2026-10-04", "Brand Video Awareness", "222", "500", "3", "4.20"]])
+
+
+def use_dirs(monkeypatch, data: Path) -> settings_module.Settings:
+    monkeypatch.setenv("TOUCHLINE_DATA", str(data))
+    monkeypatch.setenv("TOUCHLINE_LANDING", str(data / "landing"))
+    monkeypatch.setenv("TOUCHLINE_SALT", SALT)
+    for name in ("TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    return settings_module.load()
+
+
+def query(settings, sql):
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from touchline.pipeline import run_pipeline
+
+    data = tmp_path_factory.mktemp("tiny")
+    tiny_landing(data / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        s = use_dirs(mp, data)
+        outcome = run_pipeline(s)
+    return s, outcome
+
+
+def test_tiny_run_succeeds_with_every_row_accounted_for(tiny_run):
+    s, outcome = tiny_run
+    assert outcome.success, outcome.failed_checks
+    assert not outcome.failed_checks and not outcome.skipped_assets
+    # 18 rows read = 16 loaded (14 touchpoints + 2 spend rows) + 1 quarantined + 1 exact duplicate
+    totals = {k: outcome.ingest_totals[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "duplicates_dropped")}
+    assert totals == {"rows_read": 18, "rows_loaded": 16, "rows_quarantined": 1, "duplicates_dropped": 1}
+    # the re-delivered order adds nothing: 14 - 1 = 13 touchpoints
+    assert outcome.mart_rows["fct_touchpoints"] == 13
+    assert outcome.mart_rows["dim_people"] == 4
+    assert outcome.mart_rows["fct_ad_spend"] == 2
+    assert query(s, "select round(sum(spend), 2) from fct_ad_spend") == [(16.70,)]
+    assert query(s, "select source_file, source_line, reason from stg_lake__quarantine") == [
+        ("shopify_orders/2026-10-15/export.csv", 3, "malformed record: 2 fields, header has 11 (too few fields)")]
+
+
+def test_tiny_run_people(tiny_run):
+    s, _ = tiny_run
+    rows = query(s, """
+        select person_key, acquisition_channel, first_touch_need, first_lead_at, first_purchase_at, purchases,
+               lifetime_revenue, lifetime_revenue_currency, latest_nps, people_referred, referrer_person_key, lifecycle_state
+        from dim_people""")
+    people = {r[0]: r[1:] for r in rows}
+    assert people[ALICE] == ("paid_search", "deal_seeking", datetime(2026, 10, 1, 12), datetime(2026, 10, 3, 14), 2, 150.0, "USD", 10.0, 1, None, "fan")
+    assert people[BOB] == ("organic_search", None, datetime(2026, 10, 2, 13), None, 0, 0.0, None, None, 0, None, "lead")
+    assert people[CAROL] == ("paid_social", "information", None, None, 0, 0.0, None, None, 0, None, "visitor")
+    assert people[DAN] == ("referral", "belonging", datetime(2026, 10, 12, 14), datetime(2026, 10, 15, 14), 1, 80.0, "USD", None, 0, ALICE, "customer")
+
+
+def test_tiny_run_funnel(tiny_run):
+    s, _ = tiny_run
+    rows = query(s, """
+        select journey_stage, people_entered, people_reached, drop_off, round(conversion_from_previous, 4),
+               round(conversion_from_entry, 4), median_hours_from_entry
+        from mart_stage_funnel
+        where breakdown = 'all' and entry_period = '2026-10-01'
+        order by stage_order""")
+    # entry: Alice 10-01 10:00, Bob 10-02 13:00, Carol 10-04 10:00, Dan 10-12 12:00 (all UTC)
+    # consideration: Alice +2h (lead), Bob +0h (entered as a lead), Dan +2h (lead)       -> median 2
+    # purchase: Alice +52h (10-03 14:00), Dan +74h (10-15 14:00)                          -> median 63
+    # retention: Alice's NPS answer 10-10 09:00 = +215h (her repeat purchase comes later)
+    # advocacy: Alice's invite 10-11 09:00 = +239h
+    assert rows == [
+        ("awareness", 4, 4, 0, 1.0, 1.0, 0.0),
+        ("consideration", 4, 3, 1, 0.75, 0.75, 2.0),
+        ("purchase", 4, 2, 1, 0.6667, 0.5, 63.0),
+        ("retention", 4, 1, 1, 0.5, 0.25, 215.0),
+        ("advocacy", 4, 1, 0, 1.0, 0.25, 239.0),
+    ]
+    by_channel = query(s, """
+        select breakdown_value, list(people_reached order by stage_order)
+        from mart_stage_funnel where breakdown = 'channel' group by 1 order by 1""")
+    assert by_channel == [("organic_search", [1, 1, 0, 0, 0]), ("paid_search", [1, 1, 1, 1, 1]),
+                          ("paid_social", [1, 0, 0, 0, 0]), ("referral", [1, 1, 1, 0, 0])]
+
+
+def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
+    """With a 3-day conversion window only Alice's purchase (+52h) still counts; Dan's is +74h."""
+    s, _ = tiny_run
+    import subprocess
+    import sys
+
+    env = {**s.dbt_env(), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    target = tmp_path / "wh.duckdb"
+    shutil.copyfile(s.warehouse, target)
+    env["TOUCHLINE_WAREHOUSE"] = str(target)
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run([str(dbt), "run", "--select", "mart_stage_funnel", "--vars", "{funnel_conversion_window_days: 3}",
+                    "--profiles-dir", str(settings_module.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
+                   cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
+    with duckdb.connect(str(target), read_only=True) as con:
+        reached = con.execute("select list(people_reached order by stage_order) from mart_stage_funnel where breakdown = 'all'").fetchall()
+    assert reached == [([4, 3, 1, 0, 0],)]
+
+
+def test_blocking_check_failure_stops_the_marts_and_names_the_check(tiny_run, tmp_path, monkeypatch):
+    """A spend row with negative cost fails the ad spend suite: dbt does not run, the CLI exits 1
+    naming the check, and the warehouse keeps the previous good build."""
+    from typer.testing import CliRunner
+
+    from touchline.cli import app
+
+    good, _ = tiny_run
+    data = tmp_path / "bad"
+    shutil.copytree(good.data_dir, data)
+    write_export(data / "landing", "google_ads_campaign_day", "2026-10-02",
+                 [["2026-10-02", "111", "Spring Sale - Search", "USD", "900", "9", "-5.00"]],
+                 preamble="Campaign performance report\nOctober 2, 2026 - October 2, 2026\n")
+    s = use_dirs(monkeypatch, data)
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == 1, result.output
+    assert "FAILED lake/ad_spend:ad_spend_expectations (ERROR)" in " ".join(result.output.split())
+    assert "expect_column_values_to_be_between on spend: 1 rows" in " ".join(result.output.split())
+    assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == [(2, 16.70)]  # yesterday's build
+
+
+def test_demo_landing_zone_end_to_end(tmp_path, monkeypatch):
+    """A generated landing zone goes through with every check green and consistent counts."""
+    from touchline.demo.generator import generate
+    from touchline.pipeline import run_pipeline
+
+    generate(tmp_path / "landing", people=60, days=20, seed=11, end=date(2026, 10, 31))
+    s = use_dirs(monkeypatch, tmp_path)
+    outcome = run_pipeline(s)
+    assert outcome.success, [c.description for c in outcome.failed_checks]
+    t = outcome.ingest_totals
+    assert t["rows_read"] == t["rows_loaded"] + t["rows_quarantined"] + t["duplicates_dropped"]
+    assert t["rows_quarantined"] >= 1 and t["duplicates_dropped"] >= 1
+    with duckdb.connect() as con:
+        distinct = con.execute(f"select count(distinct touchpoint_id), count(distinct person_key) "
+                               f"from read_parquet('{s.lake}/touchpoints/**/*.parquet')").fetchone()
+    assert (outcome.mart_rows["fct_touchpoints"], outcome.mart_rows["dim_people"]) == distinct
+    funnel = query(s, "select sum(people_reached) filter (where stage_order = 1), sum(people_entered) filter (where stage_order = 1) "
+                      "from mart_stage_funnel where breakdown = 'all'")
+    assert funnel == [(distinct[1], distinct[1])]
