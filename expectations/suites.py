@@ -31,6 +31,8 @@ def _schema_expectations(table: str) -> list:
 
 def touchpoints_suite(now: datetime | None = None) -> list:
     """Normalized touchpoints: schema, enumerations, no future timestamps, scores on their scale."""
+    from great_expectations.expectations.row_conditions import Column as Where
+
     gxe = _gxe()
     now = now or datetime.now(UTC)
     out = _schema_expectations("touchpoints")
@@ -38,7 +40,7 @@ def touchpoints_suite(now: datetime | None = None) -> list:
     for scale, (low, high) in schema.SCORE_SCALES.items():
         out.append(gxe.ExpectColumnValuesToBeBetween(
             column="score", min_value=low, max_value=high,
-            row_condition=f'score_scale=="{scale}"', condition_parser="pandas",
+            row_condition=Where("score_scale") == scale,
             meta={"notes": f"{scale} scores lie in [{low}, {high}]"},
         ))
     out.append(gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0))

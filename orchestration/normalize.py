@@ -31,7 +31,7 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
     )
     def normalize_exports(context: dg.AssetExecutionContext, touchline: TouchlineResource):
         settings = touchline.settings()
-        report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run_id)
+        report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id)
         report.write(settings.lake)
         totals = report.totals()
         for stray in report.strays:
