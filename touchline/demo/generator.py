@@ -116,14 +116,11 @@ def _break(rng: random.Random, source: str, row: list[str]) -> list[str]:
     if kind == "truncate":
         return row[: max(1, len(row) // 2)]  # the export was cut mid-line
     broken = list(row)
-    dates = [i for i, h in enumerate(header) if any(w in h.lower() for w in ("date", "time", "at", "timestamp"))]
-    numbers = [i for i, h in enumerate(header) if h in ("Total", "Score", "Cost", "Impr.", "Impressions")]
-    if kind == "number" and numbers:
-        broken[numbers[0]] = rng.choice(("N/A", "12,5O", "—"))
-    elif dates:
-        broken[dates[0]] = rng.choice(("31/12/2026 25:61", "yesterday", "2026-02-30 10:00:00"))
+    number = vendors.NUMBER_COLUMNS.get(source)
+    if kind == "number" and number:
+        broken[header.index(number)] = rng.choice(("N/A", "12,5O", "—"))
     else:
-        return row[: max(1, len(row) // 2)]
+        broken[header.index(vendors.TIMESTAMP_COLUMNS[source])] = rng.choice(("31/12/2026 25:61", "yesterday", "2026-02-30 10:00:00"))
     return broken
 
 

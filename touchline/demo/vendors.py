@@ -34,6 +34,14 @@ HEADERS: dict[str, list[str]] = {
                               "Link clicks", "Amount spent (EUR)"],
 }
 
+# Columns the demo breaks on purpose (ingestion must quarantine the row): when, and an amount.
+TIMESTAMP_COLUMNS = {
+    "ad_clicks": "event_time", "mailchimp_activity": "Timestamp", "hubspot_contacts": "Create Date",
+    "shopify_orders": "Created at", "zendesk_tickets": "Created at", "referral_events": "Created At",
+    "typeform_responses": "Submit Date (UTC)",
+}
+NUMBER_COLUMNS = {"shopify_orders": "Total", "typeform_responses": "Score"}
+
 FILE_NAMES = {
     "ad_clicks": "clicks.csv",
     "mailchimp_activity": "campaign_activity.csv",
