@@ -89,6 +89,18 @@ aggregated as (
     group by entry_period, breakdown, breakdown_value, journey_stage, stage_order
 ),
 
+with_previous as (
+    select
+        aggregated.*,
+        coalesce(
+            lag(people_reached) over (
+                partition by entry_period, breakdown, breakdown_value order by stage_order
+            ),
+            people_entered
+        ) as people_at_previous_stage
+    from aggregated
+),
+
 final as (
     select
         entry_period,
@@ -98,28 +110,14 @@ final as (
         stage_order,
         people_entered,
         people_reached,
-        coalesce(
-            lag(people_reached) over (
-                partition by entry_period, breakdown, breakdown_value order by stage_order
-            ),
-            people_entered
-        ) as people_at_previous_stage,
+        people_at_previous_stage - people_reached as drop_off,
+        case
+            when people_at_previous_stage > 0 then people_reached * 1.0 / people_at_previous_stage
+        end as conversion_from_previous,
+        people_reached * 1.0 / people_entered as conversion_from_entry,
         median_hours_from_entry,
         mean_hours_from_entry
-    from aggregated
+    from with_previous
 )
 
-select
-    entry_period,
-    breakdown,
-    breakdown_value,
-    journey_stage,
-    stage_order,
-    people_entered,
-    people_reached,
-    people_at_previous_stage - people_reached as drop_off,
-    case when people_at_previous_stage > 0 then people_reached * 1.0 / people_at_previous_stage end as conversion_from_previous,
-    people_reached * 1.0 / people_entered as conversion_from_entry,
-    median_hours_from_entry,
-    mean_hours_from_entry
-from final
+select * from final

@@ -15,10 +15,7 @@ renamed as (
         cast(clicks as bigint) as clicks,
         cast(spend as double) as spend,
         currency,
-        source_file,
-        cast(source_row as bigint) as source_row,
-        cast(ingested_at as timestamp) as ingested_at,
-        batch_id
+        {{ lineage_columns() }}
     from source
 )
 

@@ -6,13 +6,10 @@ with source as (
 renamed as (
     select
         source_system,
-        source_file,
-        cast(source_row as bigint) as source_row,
         cast(source_line as bigint) as source_line,
         reason,
         raw_record,
-        cast(ingested_at as timestamp) as ingested_at,
-        batch_id
+        {{ lineage_columns() }}
     from source
 )
 

@@ -28,10 +28,7 @@ renamed as (
         cast(score as double) as score,
         score_scale,
         referrer_person_key,
-        source_file,
-        cast(source_row as bigint) as source_row,
-        cast(ingested_at as timestamp) as ingested_at,
-        batch_id
+        {{ lineage_columns() }}
     from source
 )
 
