@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets (dagster-dbt); dbt tests become asset checks."""
 
+import fcntl
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from touchline.settings import DBT_PROJECT_DIR
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
-GROUPS = {"staging": "warehouse", "intermediate": "warehouse", "marts": "marts"}
+GROUPS = {"staging": "warehouse", "intermediate": "warehouse", "marts": "marts", "quality": "quality"}
 
 class TouchlineDbtTranslator(DagsterDbtTranslator):
     """Groups by layer folder; everything else as dagster-dbt does it."""
@@ -31,10 +32,28 @@ class TouchlineDbtTranslator(DagsterDbtTranslator):
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))
 
-def prepare_manifest(force: bool = False) -> None:
-    """`dbt parse` so the manifest matches the models (dagster-dbt loads assets from it)."""
-    if force or not dbt_project.manifest_path.exists():
-        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+def _manifest_is_stale() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        sources.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
+
+
+def prepare_manifest() -> None:
+    """`dbt parse` when the manifest is older than the project (dagster-dbt loads assets from it).
+
+    A file lock keeps concurrent processes (test workers, a UI and a run) from parsing into the
+    same target folder at once."""
+    lock_path = dbt_project.project_dir / dbt_project.target_path / ".parse.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _manifest_is_stale():
+            dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
 
 settings.load().export()  # profiles.yml and the sources read the paths from the environment
 prepare_manifest()

@@ -76,7 +76,7 @@ def run_pipeline(settings: Settings) -> RunOutcome:
 
     from orchestration.dbt import prepare_manifest
 
-    prepare_manifest(force=True)  # the models may have changed since the last parse
+    prepare_manifest()  # re-parses when a model changed since the last parse
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("nightly_job")
