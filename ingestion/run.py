@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingestion import storage
+import polars as pl
+
+from ingestion import schema, storage
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile, Stray, discover
 from ingestion.normalize import FileResult, Lineage, normalize_file
@@ -39,7 +41,21 @@ class IngestReport:
                 agg[k] += f[k]
         return out
 
+    def load_log(self) -> pl.DataFrame:
+        """The reconciliation per file, as the load_log table (ingestion/schema.py)."""
+        rows = [
+            {"batch_id": self.batch_id, "source_system": f["source_system"], "source_file": f["source_file"],
+             "landed_day": date.fromisoformat(f["day"]), "file_sha256": f["file_sha256"],
+             "rows_read": f["rows_read"], "rows_loaded": f["rows_loaded"], "rows_quarantined": f["rows_quarantined"],
+             "duplicates_dropped": f["duplicates_dropped"], "file_rejected": f["file_rejected"],
+             "ingested_at": datetime.fromisoformat(self.started_at)}
+            for f in self.files
+        ]
+        return pl.DataFrame(rows, schema=schema.polars_schema("load_log"))
+
     def write(self, lake: Path) -> Path:
+        """The run's load_log parquet (kept per run) and a JSON report of the latest run."""
+        storage.write_parquet_atomic(self.load_log(), lake / "load_log" / f"{self.batch_id}.parquet")
         path = lake / "_reports" / "ingest_latest.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -69,7 +85,7 @@ def ingest(
         contract = contracts[landed.source]
         result = normalize_file(contract, landed.path, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
-        report.files.append(result.stats() | {"day": landed.day.isoformat()})
+        report.files.append(result.stats() | {"day": landed.day.isoformat(), "file_sha256": landed.checksum()})
         report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
         if progress:
             progress(landed)

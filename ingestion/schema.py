@@ -61,6 +61,7 @@ _SQL_TYPES = {
     pl.Date: "date",
     pl.Int64: "bigint",
     pl.Float64: "double",
+    pl.Boolean: "boolean",
 }
 
 
@@ -135,10 +136,35 @@ def quarantine_columns() -> list[Column]:
     ]
 
 
+def load_log_columns() -> list[Column]:
+    """One row per landed file and ingestion run: the reconciliation of what was read."""
+    return [
+        Column("batch_id", pl.String(), "Identifier of the ingestion run.", nullable=False),
+        Column("source_system", pl.String(), "Contract that was applied.", nullable=False),
+        Column("source_file", pl.String(), "Landing-zone path of the export.", nullable=False),
+        Column("landed_day", pl.Date(), "Day folder the file was delivered in.", nullable=False),
+        Column("file_sha256", pl.String(), "Checksum of the file's bytes.", nullable=False),
+        Column("rows_read", pl.Int64(), "Data records read (header and blank lines excluded).", nullable=False),
+        Column("rows_loaded", pl.Int64(), "Records written to touchpoints or ad_spend.", nullable=False),
+        Column("rows_quarantined", pl.Int64(), "Records written to quarantine with a reason.", nullable=False),
+        Column("duplicates_dropped", pl.Int64(), "Exact duplicate records dropped (identical to an earlier record of the file).", nullable=False),
+        Column("file_rejected", pl.Boolean(), "The file could not be read at all (one quarantine entry with row 0 stands for it).", nullable=False),
+        Column("ingested_at", UTC_DATETIME, "When the file was normalized (UTC).", nullable=False),
+    ]
+
+
 TABLES = {
     "touchpoints": touchpoint_columns,
     "ad_spend": ad_spend_columns,
     "quarantine": quarantine_columns,
+    "load_log": load_log_columns,
+}
+
+TABLE_DESCRIPTIONS = {
+    "touchpoints": "Normalized touchpoints written by ingestion/ (one parquet per landed export file).",
+    "ad_spend": "Campaign x day spend written by ingestion/ from ad platform reports.",
+    "quarantine": "Rows ingestion could not normalize, with the reason.",
+    "load_log": "Per file and ingestion run: rows read = loaded + quarantined + exact duplicates.",
 }
 
 

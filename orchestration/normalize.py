@@ -12,6 +12,7 @@ from orchestration.sources import landing_key
 TOUCHPOINTS = dg.AssetKey(["lake", "touchpoints"])
 AD_SPEND = dg.AssetKey(["lake", "ad_spend"])
 QUARANTINE = dg.AssetKey(["lake", "quarantine"])
+LOAD_LOG = dg.AssetKey(["lake", "load_log"])
 
 
 def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition:
@@ -26,6 +27,8 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                          description="Campaign x day spend from ad platform reports."),
             dg.AssetSpec(QUARANTINE, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
                          description="Rows that could not be normalized, kept whole with the reason."),
+            dg.AssetSpec(LOAD_LOG, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+                         description="Per file and run: rows read = loaded + quarantined + exact duplicates."),
         ],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
@@ -58,5 +61,6 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                 "examples": dg.MetadataValue.json(report.quarantine_examples[:20]),
             },
         )
+        yield dg.MaterializeResult(asset_key=LOAD_LOG, metadata={"files": totals["files"], "batch_id": report.batch_id})
 
     return normalize_exports

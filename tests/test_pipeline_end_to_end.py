@@ -84,8 +84,11 @@ def test_tiny_run_succeeds_with_every_row_accounted_for(tiny_run):
     assert outcome.mart_rows["dim_people"] == 4
     assert outcome.mart_rows["fct_ad_spend"] == 2
     assert query(s, "select round(sum(spend), 2) from fct_ad_spend") == [(16.70,)]
-    assert query(s, "select source_file, source_line, reason from stg_lake__quarantine") == [
+    assert query(s, "select source_file, source_line, reason from quarantine") == [
         ("shopify_orders/2026-10-15/export.csv", 3, "malformed record: 2 fields, header has 11 (too few fields)")]
+    # the reconciliation is in the warehouse too, one row per file (16 files landed)
+    assert query(s, "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(duplicates_dropped), "
+                    "bool_and(is_balanced) from load_log") == [(16, 18, 16, 1, 1, True)]
 
 
 def test_tiny_run_people(tiny_run):
