@@ -207,7 +207,7 @@ def load_contract(path: Path) -> Contract:
         contract = Contract.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg'].removeprefix('Value error, ')}"
+            ": ".join(filter(None, [".".join(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, ")]))
             for err in exc.errors()
         )
         raise ContractError(f"{path}: invalid contract: {problems}") from None

@@ -38,8 +38,15 @@ def demo_data(
     end_day = date.fromisoformat(end) if end else _yesterday()
     with _progress() as progress:
         task = progress.add_task("simulating people", total=people)
-        summary = generate(out, people=people, days=days, seed=seed, end=end_day,
-                           progress=lambda done, total: progress.update(task, completed=done))
+        last_line = [0]
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done)
+            if not err.is_terminal and (done - last_line[0] >= total / 10 or done == total):
+                err.print(f"demo-data: {done:,}/{total:,} people simulated")  # a log, not a bar, when piped
+                last_line[0] = done
+
+        summary = generate(out, people=people, days=days, seed=seed, end=end_day, progress=advance)
     console.print(f"Wrote {summary.files} files for {summary.people} people ({days} days to {end_day}) to {out}")
     for source, rows in sorted(summary.rows.items()):
         console.print(f"  {source:<26} {rows:>10,} rows")
@@ -69,10 +76,15 @@ def run() -> None:
         err.print(f"[red]Landing zone {s.landing} does not exist (TOUCHLINE_LANDING).[/red]")
         raise typer.Exit(2)
 
+    from ingestion.contracts import ContractError
     from touchline.pipeline import run_pipeline
 
     console.print(f"Running the pipeline: landing {s.landing} -> warehouse {s.warehouse}")
-    outcome = run_pipeline(s)
+    try:
+        outcome = run_pipeline(s)
+    except ContractError as exc:
+        err.print(f"[red]Cannot run: {exc}[/red]")
+        raise typer.Exit(2) from None
     outcome.print(console)
     raise typer.Exit(0 if outcome.success else 1)
 
@@ -94,7 +106,7 @@ def ui(
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=not sys.stderr.isatty())
+                    console=err, transient=not err.is_terminal, disable=not err.is_terminal)
 
 
 if __name__ == "__main__":
