@@ -8,6 +8,7 @@ reason names the vendor column and the offending value.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,7 +74,7 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
 
     missing = [c for c in contract.required_vendor_columns() if c not in raw.columns]
     if missing:
-        reason = f"file lacks column(s) {missing} that contract {contract.name} maps; found {raw.columns}"
+        reason = f"file lacks column(s) {missing} that contract {contract.name} maps; found {raw.columns}{_header_hint(contract, raw, missing)}"
         return _all_quarantined(contract, raw, lineage, reason)
 
     frame = raw.frame
@@ -100,6 +101,23 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
     if accounted != result.rows_read:  # a bug in this module, never a data problem
         raise AssertionError(f"{lineage.source_file}: read {result.rows_read} rows but accounted for {accounted}")
     return result
+
+
+def _header_hint(contract: Contract, raw: RawFile, missing: list[str]) -> str:
+    """What probably happened: another delimiter, or columns the vendor renamed."""
+    if len(raw.columns) == 1:
+        for sep in (";", "\t", "|", ","):
+            if sep != contract.file.delimiter and sep in raw.columns[0]:
+                return f" (the header contains {sep!r}: is the delimiter {sep!r}? the contract says {contract.file.delimiter!r})"
+    renames = []
+    for col in missing:
+        close = difflib.get_close_matches(col, raw.columns, n=1, cutoff=0.6)
+        if close:
+            renames.append(f"{col!r} -> {close[0]!r}?")
+        else:
+            case = [c for c in raw.columns if c.lower() == col.lower()]
+            renames += [f"{col!r} -> {case[0]!r}?"] if case else []
+    return f" (renamed by the vendor? {', '.join(renames)})" if renames else ""
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -44,15 +44,55 @@ class UnreadableFile(ValueError):
     """The file as a whole cannot be read (encoding, missing header)."""
 
 
+MAX_FIELD_CHARS = 100_000  # a longer value is not an export field but a broken quote or a blob
+csv.field_size_limit(2**31 - 1)  # read it whole, then quarantine it with a reason
+
+_BINARY = {
+    b"PK\x03\x04": "a ZIP container (an .xlsx workbook saved under a .csv name?)",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
+}
+_ENCODING_HINTS = {
+    b"\xff\xfe": "UTF-16 (little endian); set file.encoding: utf-16",
+    b"\xfe\xff": "UTF-16 (big endian); set file.encoding: utf-16",
+}
+
+
 def read_export(path: Path, spec: FileSpec) -> RawFile:
+    data = path.read_bytes()
+    if not data.strip():
+        raise UnreadableFile("empty file (0 bytes or only whitespace): the export produced nothing")
+    for signature, what in _BINARY.items():
+        if data.startswith(signature):
+            raise UnreadableFile(f"not a text export: it looks like {what}")
     try:
-        text = path.read_bytes().decode(spec.encoding)
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise UnreadableFile(f"not valid {spec.encoding} at byte {exc.start} (line {line}); set file.encoding in the contract") from None
+        text = data.decode(spec.encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        hint = next((f"; it looks like {what}" for sig, what in _ENCODING_HINTS.items() if data.startswith(sig)), "")
+        if isinstance(exc, LookupError):
+            raise UnreadableFile(f"unknown encoding {spec.encoding!r} in the contract") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise UnreadableFile(f"not valid {spec.encoding} at byte {exc.start} (line {line}){hint}; "
+                             "set file.encoding in the contract if the vendor uses another encoding") from None
     if spec.format == "jsonl":
         return _read_jsonl(text, spec)
     return _read_csv(text, spec)
+
+
+def _record_problem(record: list[str], header: list[str]) -> str | None:
+    width = len(header)
+    if len(record) != width:
+        kind = "few" if len(record) < width else "many"
+        hint = ""
+        if kind == "few" and record and "\n" in record[-1]:
+            hint = f" (an unclosed quote swallowed {record[-1].count(chr(10))} line(s) after it)"
+        return f"malformed record: {len(record)} fields, header has {width} (too {kind} fields){hint}"
+    for name, value in zip(header, record, strict=True):
+        if len(value) > MAX_FIELD_CHARS:
+            return f"column '{name}': value of {len(value):,} characters (limit {MAX_FIELD_CHARS:,})"
+        if "\x00" in value:
+            return f"column '{name}': contains a NUL byte (binary data in a text export?)"
+    return None
 
 
 def _read_csv(text: str, spec: FileSpec) -> RawFile:
@@ -82,12 +122,12 @@ def _read_csv(text: str, spec: FileSpec) -> RawFile:
             start_line = end_line + 1
             continue
         row += 1
-        if len(record) != width:
-            kind = "few" if len(record) < width else "many"
+        problem = _record_problem(record, header)
+        if problem:
             raw = dict(zip(header, record, strict=False))
-            if kind == "many":
+            if len(record) > width:
                 raw["__extra_fields"] = record[width:]
-            rejects.append(Reject(row, start_line, f"malformed record: {len(record)} fields, header has {width} (too {kind} fields)", json.dumps(raw)))
+            rejects.append(Reject(row, start_line, problem, json.dumps(raw)))
         else:
             for col, value in zip(values, record, strict=True):
                 col.append(value)
@@ -107,7 +147,8 @@ def _read_jsonl(text: str, spec: FileSpec) -> RawFile:
     lines: list[int] = []
     rejects: list[Reject] = []
     row = 0
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):  # JSON strings may hold U+2028 etc.
+        line = line.removesuffix("\r")
         if lineno <= spec.skip_lines or not line.strip():
             continue
         row += 1
