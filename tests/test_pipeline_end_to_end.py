@@ -190,3 +190,20 @@ def test_demo_landing_zone_end_to_end(tmp_path, monkeypatch):
     funnel = query(s, "select sum(people_reached) filter (where stage_order = 1), sum(people_entered) filter (where stage_order = 1) "
                       "from mart_stage_funnel where breakdown = 'all'")
     assert funnel == [(distinct[1], distinct[1])]
+
+
+def test_no_raw_email_anywhere_in_the_warehouse(tiny_run):
+    """Every text column of every table, except the quarantine's raw record, is free of emails."""
+    s, _ = tiny_run
+    columns = query(s, """
+        select table_schema, table_name, column_name from information_schema.columns
+        where data_type in ('VARCHAR', 'JSON') and not (table_name = 'quarantine' and column_name = 'raw_record')
+          and not (table_name = 'stg_lake__quarantine' and column_name = 'raw_record')""")
+    assert len(columns) > 50
+    hits = []
+    for schema_name, table, column in columns:
+        found = query(s, f"""select count(*) from "{schema_name}"."{table}"
+                             where regexp_matches("{column}", '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]+')""")
+        if found[0][0]:
+            hits.append(f"{table}.{column}")
+    assert hits == []
