@@ -31,6 +31,7 @@ TARGET_FIELDS: dict[str, dict[str, FieldType]] = {
     "touchpoints": {
         "email": "email",
         "anonymous_id": "string",
+        "contact_id": "string",
         "occurred_at": "datetime",
         "touchpoint_type": "string",
         "channel": "string",
@@ -87,6 +88,7 @@ class FieldSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     column: str | None = Field(None, description="Vendor column to read.")
+    fallback_columns: list[str] = Field(default_factory=list, description="Vendor columns tried in order when `column` is empty.")
     value: str | None = Field(None, description="Constant value for every row.")
     format: str | None = Field(None, description="strptime format for dates and timestamps.")
     map: dict[str, str | None] | None = Field(None, description="Vendor code value -> canonical value (case-insensitive).")
@@ -132,6 +134,8 @@ class Contract(BaseModel):
     record_key: list[str] = Field(min_length=1)
     fields: dict[str, FieldSpec]
     channel_default: str | None = None
+    contact_system: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$",
+                                       description="System whose contact ids `contact_id` holds (e.g. hubspot).")
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("timezone")
@@ -168,18 +172,20 @@ class Contract(BaseModel):
         for name in REQUIRED_FIELDS[self.target]:
             if name not in self.fields and not (name == "channel" and self.channel_default):
                 raise ValueError(f"fields: required canonical field {name!r} is not mapped")
-        if self.target == "touchpoints" and not ({"email", "anonymous_id"} & set(self.fields)):
-            raise ValueError("fields: map 'email' or 'anonymous_id' so rows can be tied to a person")
+        if self.target == "touchpoints" and not ({"email", "anonymous_id", "contact_id"} & set(self.fields)):
+            raise ValueError("fields: map 'email', 'anonymous_id' or 'contact_id' so rows can be tied to a person")
+        if "contact_id" in self.fields and not self.contact_system:
+            raise ValueError("contact_system: required when contact_id is mapped (whose contact ids are they?)")
         if self.channel_default is not None and self.channel_default not in schema.channels():
             raise ValueError(f"channel_default: {self.channel_default!r} not in accepted values {schema.channels()}")
         return self
 
     def vendor_columns(self) -> list[str]:
-        cols = [s.column for s in self.fields.values() if s.column is not None]
+        cols = [c for s in self.fields.values() if s.column is not None for c in (s.column, *s.fallback_columns)]
         return list(dict.fromkeys([*cols, *self.record_key]))
 
     def required_vendor_columns(self) -> list[str]:
-        optional = {s.column for s in self.fields.values() if s.optional}
+        optional = {c for s in self.fields.values() if s.optional for c in (s.column, *s.fallback_columns)}
         return [c for c in self.vendor_columns() if c not in optional or c in self.record_key]
 
 

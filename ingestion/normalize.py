@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-import polars_hash  # noqa: F401  (registers the .chash namespace)
 
-from ingestion import classification, schema
+from ingestion import classification, identity, schema
 from ingestion.contracts import ENUM_FIELDS, REQUIRED_FIELDS, TARGET_FIELDS, Contract, FieldSpec
 from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, read_export
 
@@ -35,6 +34,7 @@ class FileResult:
     source_file: str
     rows: pl.DataFrame  # in the target table's schema
     quarantine: pl.DataFrame  # in the quarantine schema
+    links: pl.DataFrame  # identity links (ingestion/identity.py), in the identity_links schema
     rows_read: int
     duplicates_dropped: int
 
@@ -78,9 +78,9 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
         return _all_quarantined(contract, raw, lineage, reason)
 
     frame = raw.frame
-    for spec in contract.fields.values():
-        if spec.column is not None and spec.column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(spec.column))
+    for column in contract.vendor_columns():
+        if column not in frame.columns:  # an optional column this export lacks
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
 
     vendor_cols = raw.columns
     first = frame.select(pl.struct(vendor_cols).is_first_distinct()).to_series() if frame.height else pl.Series([], dtype=pl.Boolean)
@@ -94,9 +94,9 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
     bad = parsed.filter(pl.col(REASON).is_not_null())
     good = parsed.filter(pl.col(REASON).is_null())
     quarantine = pl.concat([_quarantine_rows(contract, bad, vendor_cols, lineage), _reject_rows(contract, raw, lineage)])
-    rows = _target_rows(contract, good, lineage)
+    rows, links = _target_rows(contract, good, lineage)
 
-    result = FileResult(contract.name, lineage.source_file, rows, quarantine, raw.rows_read, duplicates)
+    result = FileResult(contract.name, lineage.source_file, rows, quarantine, links, raw.rows_read, duplicates)
     accounted = result.rows_loaded + result.rows_quarantined + result.duplicates_dropped
     if accounted != result.rows_read:  # a bug in this module, never a data problem
         raise AssertionError(f"{lineage.source_file}: read {result.rows_read} rows but accounted for {accounted}")
@@ -133,13 +133,19 @@ def _value_expr(name: str, spec: FieldSpec) -> pl.Expr:
     """The field's value before typing: mapped code values, defaults, constants."""
     if spec.value is not None:
         return pl.lit(spec.value, dtype=pl.String)
-    value = _text(spec.column)
+    raw = _raw_value(spec)
+    value = raw
     if spec.map is not None:
         lowered = {k.strip().lower(): v for k, v in spec.map.items()}
         value = value.str.to_lowercase().replace_strict(lowered, default=None, return_dtype=pl.String)
     if spec.default is not None:
-        value = pl.when(_text(spec.column).is_null()).then(pl.lit(spec.default)).otherwise(value)
+        value = pl.when(raw.is_null()).then(pl.lit(spec.default)).otherwise(value)
     return value
+
+
+def _raw_value(spec: FieldSpec) -> pl.Expr:
+    """The vendor's text for a field: its column, else the first non-empty fallback column."""
+    return pl.coalesce([_text(c) for c in (spec.column, *spec.fallback_columns)]) if spec.fallback_columns else _text(spec.column)
 
 
 def _field_exprs(contract: Contract) -> list[pl.Expr]:
@@ -201,7 +207,7 @@ def _derive(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> pl.Dat
             cols.append(_query_param(url, utm).alias(utm))
     if "click_id" not in fields:
         cols.append(pl.coalesce([_query_param(url, p) for p in CLICK_ID_PARAMS]).alias("click_id"))
-    for name in ("email", "anonymous_id", "referrer_email", "campaign_id", "campaign_name", "revenue",
+    for name in ("email", "anonymous_id", "contact_id", "referrer_email", "campaign_id", "campaign_name", "revenue",
                  "currency", "score", "score_scale", "channel", "journey_stage", "need"):
         if name not in fields:
             dtype = pl.Float64 if name in ("revenue", "score") else pl.String
@@ -236,7 +242,7 @@ def _reason_expr(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> p
     for name, spec in contract.fields.items():
         if spec.column is None:
             continue
-        col, raw = spec.column, _text(spec.column)
+        col, raw = spec.column, _raw_value(spec)
         ftype = types[name]
         parsed_null = pl.col(name).is_null() & raw.is_not_null()
         if spec.map is not None:
@@ -254,7 +260,7 @@ def _reason_expr(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> p
     for name in REQUIRED_FIELDS[contract.target]:
         spec = contract.fields.get(name)
         source = f"column '{spec.column}'" if spec and spec.column else name
-        raw_null = _text(spec.column).is_null() if spec and spec.column else pl.lit(True)
+        raw_null = _raw_value(spec).is_null() if spec and spec.column else pl.lit(True)
         problem(pl.col(name).is_null() & raw_null, f"{source} is empty ({name} is required)")
 
     problem(pl.col(KEY).is_null(), f"record key {contract.record_key} is empty")
@@ -264,8 +270,9 @@ def _reason_expr(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> p
 
     now = lineage.ingested_at + FUTURE_TOLERANCE
     if contract.target == "touchpoints":
-        id_cols = [contract.fields[c].column or c for c in ("email", "anonymous_id") if c in contract.fields]
-        problem(pl.col("email").is_null() & pl.col("anonymous_id").is_null(), f"no identity: {id_cols} empty")
+        id_cols = [contract.fields[c].column or c for c in ("email", "anonymous_id", "contact_id") if c in contract.fields]
+        problem(pl.col("email").is_null() & pl.col("anonymous_id").is_null() & pl.col("contact_id").is_null(),
+                f"no identity: {id_cols} empty")
         problem(pl.col("occurred_at") > pl.lit(now), "occurred_at ", pl.col("occurred_at").cast(pl.String), " is in the future (wrong time zone in the contract?)")
     else:
         problem(pl.col("spend_date") > pl.lit(now.date()), "spend_date ", pl.col("spend_date").cast(pl.String), " is in the future")
@@ -277,18 +284,6 @@ def _reason_expr(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> p
 # --- outputs -------------------------------------------------------------------------------
 
 
-def _sha(text: pl.Expr) -> pl.Expr:
-    """Stable SHA-256 (polars-hash, identical across Polars versions), 128 bits as 32 hex chars."""
-    return text.chash.sha2_256().str.slice(0, 32)
-
-
-def person_key(email: pl.Expr, anonymous_id: pl.Expr, salt: str) -> pl.Expr:
-    """Salted SHA-256 of the normalized email, else of the vendor's anonymous id."""
-    by_email = _sha(pl.concat_str([pl.lit(f"{salt}|email|"), email]))
-    by_anon = _sha(pl.concat_str([pl.lit(f"{salt}|anon|"), anonymous_id]))
-    return pl.coalesce(by_email, by_anon)
-
-
 def _lineage_exprs(lineage: Lineage) -> list[pl.Expr]:
     return [
         pl.lit(lineage.source_file).alias("source_file"),
@@ -298,27 +293,34 @@ def _lineage_exprs(lineage: Lineage) -> list[pl.Expr]:
     ]
 
 
-def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> pl.DataFrame:
-    common = _lineage_exprs(lineage)
+def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows in the target schema, and the identity links they carry (touchpoints only)."""
+    record_id = identity.sha(pl.concat_str([pl.lit(f"{lineage.salt}|{contract.name}|"), pl.col(KEY)]))
+    target = schema.polars_schema(contract.target)
     if contract.target == "ad_spend":
         out = frame.with_columns(
+            record_id.alias("spend_id"),
             pl.col(KEY).alias("source_record_key"),
-            _sha(pl.concat_str([pl.lit(contract.name + "|"), pl.col(KEY)])).alias("spend_id"),
             pl.lit(contract.name).alias("source_system"),
             pl.col("campaign_name") if "campaign_name" in frame.columns else pl.lit(None, dtype=pl.String).alias("campaign_name"),
-            *common,
+            *_lineage_exprs(lineage),
         )
-    else:
-        out = frame.with_columns(
-            _sha(pl.concat_str([pl.lit(f"{lineage.salt}|{contract.name}|"), pl.col(KEY)])).alias("touchpoint_id"),
-            person_key(pl.col("email"), pl.col("anonymous_id"), lineage.salt).alias("person_key"),
-            person_key(pl.col("referrer_email"), pl.lit(None, dtype=pl.String), lineage.salt).alias("referrer_person_key"),
-            pl.lit(contract.family).alias("source_family"),
-            pl.lit(contract.name).alias("source_system"),
-            *common,
-        )
-    target = schema.polars_schema(contract.target)
-    return out.select([pl.col(name).cast(dtype) for name, dtype in target.items()])
+        return out.select([pl.col(n).cast(t) for n, t in target.items()]), schema.empty_frame("identity_links")
+    keys = identity.key_exprs(lineage.salt, contract.contact_system)
+    out = frame.with_columns(
+        record_id.alias("touchpoint_id"),
+        identity.person_key(keys).alias("person_key"),
+        pl.coalesce([pl.when(keys[k].is_not_null()).then(pl.lit(k)) for k in ("email", "anon", "contact")]).alias("person_key_kind"),
+        identity.key("email", pl.col("referrer_email"), lineage.salt).alias("referrer_person_key"),
+        pl.lit(contract.family).alias("source_family"),
+        pl.lit(contract.name).alias("source_system"),
+        *_lineage_exprs(lineage),
+    )
+    links = identity.links(out, keys).with_columns(pl.lit(contract.name).alias("source_system"))
+    return (
+        out.select([pl.col(n).cast(t) for n, t in target.items()]),
+        links.select(schema.polars_schema("identity_links").names()).cast(schema.polars_schema("identity_links")),
+    )
 
 
 def _quarantine_rows(contract: Contract, bad: pl.DataFrame, vendor_cols: list[str], lineage: Lineage) -> pl.DataFrame:
@@ -360,10 +362,12 @@ def _all_quarantined(contract: Contract, raw: RawFile, lineage: Lineage, reason:
     records = raw.frame.select(pl.struct(raw.columns).struct.json_encode()).to_series().to_list() if raw.columns else []
     rows = [(row, line, reason, rec) for row, line, rec in zip(raw.frame[ROW], raw.frame[LINE], records, strict=True)]
     rows += [(r.row, r.line, r.reason, r.raw) for r in raw.rejects]
-    return FileResult(contract.name, lineage.source_file, schema.empty_frame(contract.target), _quarantine_frame(contract, lineage, rows), raw.rows_read, 0)
+    return FileResult(contract.name, lineage.source_file, schema.empty_frame(contract.target),
+                      _quarantine_frame(contract, lineage, rows), schema.empty_frame("identity_links"), raw.rows_read, 0)
 
 
 def _rejected_file(contract: Contract, lineage: Lineage, reason: str) -> FileResult:
     """The file could not be read at all: one quarantine entry with row 0 stands for it."""
     entry = (0, 0, reason, json.dumps({"__file": lineage.source_file}))
-    return FileResult(contract.name, lineage.source_file, schema.empty_frame(contract.target), _quarantine_frame(contract, lineage, [entry]), 0, 0)
+    return FileResult(contract.name, lineage.source_file, schema.empty_frame(contract.target),
+                      _quarantine_frame(contract, lineage, [entry]), schema.empty_frame("identity_links"), 0, 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion import schema, storage
+from ingestion import identity, schema, storage
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile, Stray, discover
 from ingestion.normalize import FileResult, Lineage, normalize_file
@@ -94,6 +94,8 @@ def ingest(
 
 def _write(lake: Path, contract: Contract, landed: LandedFile, result: FileResult) -> None:
     storage.write_parquet_atomic(result.rows, storage.output_path(lake, contract.target, landed.relative))
+    if contract.target == "touchpoints":
+        storage.write_parquet_atomic(result.links, storage.output_path(lake, "identity_links", landed.relative))
     qpath = storage.output_path(lake, "quarantine", landed.relative)
     if result.quarantine.height:
         storage.write_parquet_atomic(result.quarantine, qpath)
@@ -102,3 +104,11 @@ def _write(lake: Path, contract: Contract, landed: LandedFile, result: FileResul
 
 
 __all__ = ["IngestReport", "Stray", "ingest"]
+
+
+def resolve_identities(lake: Path) -> pl.DataFrame:
+    """Union every identity link in the lake and write identity_map (alias key -> person key)."""
+    links = pl.scan_parquet(storage.table_glob(lake, "identity_links")).collect()
+    mapping = identity.resolve(links)
+    storage.write_parquet_atomic(mapping, lake / "identity_map" / "identity_map.parquet")
+    return mapping

@@ -78,7 +78,7 @@ def touchpoint_columns() -> list[Column]:
     """One row per interaction of one person (DESIGN.md, 'The touchpoint fact table')."""
     return [
         Column("touchpoint_id", pl.String(), "Salted SHA-256 of source system and the vendor's record key: re-ingesting a file never duplicates. (The raw key is not kept: it can hold an email.)", nullable=False),
-        Column("person_key", pl.String(), "Pseudonymous person: salted SHA-256 of the trimmed, lower-cased email (or of the vendor's anonymous id).", nullable=False),
+        Column("person_key", pl.String(), "Pseudonymous person: salted SHA-256 of the trimmed, lower-cased email (else of the anonymous or contact id); fct_touchpoints holds the resolved key (identity_map).", nullable=False),
         Column("occurred_at", UTC_DATETIME, "When the interaction happened, in UTC (converted from the contract's source time zone).", nullable=False),
         Column("source_family", pl.String(), "Family of the export: ads, email, crm or survey.", nullable=False, accepted=SOURCE_FAMILIES),
         Column("source_system", pl.String(), "Vendor export format (the contract name), e.g. ad_clicks, mailchimp_activity.", nullable=False),
@@ -153,11 +153,34 @@ def load_log_columns() -> list[Column]:
     ]
 
 
+def identity_links_columns() -> list[Column]:
+    """Identifiers seen on the same record (ingestion/identity.py); resolved into identity_map."""
+    return [
+        Column("person_key", pl.String(), "The record's own key (email, else anonymous id, else contact id).", nullable=False),
+        Column("person_key_kind", pl.String(), "Namespace of person_key.", nullable=False, accepted=("email", "anon", "contact")),
+        Column("linked_key", pl.String(), "Another identifier's key on the same record.", nullable=False),
+        Column("linked_kind", pl.String(), "Namespace of linked_key.", nullable=False, accepted=("email", "anon", "contact", "click")),
+        Column("source_system", pl.String(), "Contract of the record.", nullable=False),
+        Column("source_file", pl.String(), "Landing-zone path of the export.", nullable=False),
+        Column("source_row", pl.Int64(), "1-based data record number.", nullable=False),
+    ]
+
+
+def identity_map_columns() -> list[Column]:
+    """Resolved identities: every key that belongs to a larger person maps to its person_key."""
+    return [
+        Column("alias_key", pl.String(), "A key that is not the person's chosen key.", nullable=False),
+        Column("person_key", pl.String(), "The person's key: smallest email key of the linked keys, else smallest key.", nullable=False),
+    ]
+
+
 TABLES = {
     "touchpoints": touchpoint_columns,
     "ad_spend": ad_spend_columns,
     "quarantine": quarantine_columns,
     "load_log": load_log_columns,
+    "identity_links": identity_links_columns,
+    "identity_map": identity_map_columns,
 }
 
 TABLE_DESCRIPTIONS = {
@@ -165,6 +188,8 @@ TABLE_DESCRIPTIONS = {
     "ad_spend": "Campaign x day spend written by ingestion/ from ad platform reports.",
     "quarantine": "Rows ingestion could not normalize, with the reason.",
     "load_log": "Per file and ingestion run: rows read = loaded + quarantined + exact duplicates.",
+    "identity_links": "Identifiers seen together on one record (email, anonymous id, contact id, click id), as keys.",
+    "identity_map": "Resolved identities: alias key -> person key, from the connected identity links.",
 }
 
 

@@ -10,7 +10,7 @@ import polars as pl
 
 from ingestion import schema
 
-TABLES = ("touchpoints", "ad_spend", "quarantine", "load_log")
+TABLES = ("touchpoints", "ad_spend", "quarantine", "load_log", "identity_links", "identity_map")
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:

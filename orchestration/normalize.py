@@ -5,7 +5,7 @@ import dagster as dg
 
 from ingestion import storage
 from ingestion.contracts import Contract
-from ingestion.run import ingest
+from ingestion.run import ingest, resolve_identities
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_key
 
@@ -13,6 +13,8 @@ TOUCHPOINTS = dg.AssetKey(["lake", "touchpoints"])
 AD_SPEND = dg.AssetKey(["lake", "ad_spend"])
 QUARANTINE = dg.AssetKey(["lake", "quarantine"])
 LOAD_LOG = dg.AssetKey(["lake", "load_log"])
+IDENTITY_LINKS = dg.AssetKey(["lake", "identity_links"])
+IDENTITY_MAP = dg.AssetKey(["lake", "identity_map"])
 
 
 def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition:
@@ -29,6 +31,8 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                          description="Rows that could not be normalized, kept whole with the reason."),
             dg.AssetSpec(LOAD_LOG, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
                          description="Per file and run: rows read = loaded + quarantined + exact duplicates."),
+            dg.AssetSpec(IDENTITY_LINKS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+                         description="Identifiers seen together on one record (email, visitor, contact and click ids), as keys."),
         ],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
@@ -62,5 +66,16 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
             },
         )
         yield dg.MaterializeResult(asset_key=LOAD_LOG, metadata={"files": totals["files"], "batch_id": report.batch_id})
+        yield dg.MaterializeResult(asset_key=IDENTITY_LINKS, metadata={"path": dg.MetadataValue.path(storage.table_glob(settings.lake, "identity_links"))})
 
     return normalize_exports
+
+
+@dg.asset(key=IDENTITY_MAP, deps=[IDENTITY_LINKS], group_name="ingestion", kinds={"polars", "parquet"},
+          description="One person per set of linked identifiers: alias key -> person key (ingestion/identity.py).")
+def identity_map(touchline: TouchlineResource) -> dg.MaterializeResult:
+    mapping = resolve_identities(touchline.settings().lake)
+    return dg.MaterializeResult(metadata={
+        "aliases": mapping.height,
+        "people_with_aliases": mapping["person_key"].n_unique() if mapping.height else 0,
+    })

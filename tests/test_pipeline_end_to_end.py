@@ -18,17 +18,19 @@ CAROL = __import__("hashlib").sha256(f"{SALT}|anon|vc".encode()).hexdigest()[:32
 def tiny_landing(root: Path) -> None:
     """Four people. Alice: paid search click (a /sale page: deal seeking) -> lead -> buys twice -> NPS 10 -> refers Dan.
     Bob: organic lead who opens a newsletter. Carol: one paid social click. Dan: referred by
-    Alice, becomes a lead and buys once. Plus: a re-delivered Shopify file, an exact duplicate
+    Alice, becomes a lead and buys once. Identity links: Alice's click is anonymous but HubSpot
+    captured its gclid; Dan's CSAT answer carries only his HubSpot contact id. Plus: a re-delivered Shopify file, an exact duplicate
     Mailchimp row, a Shopify line cut in half, and one spend row per ad platform."""
     w = write_export
-    w(root, "ad_clicks", "2026-10-01", [["a1", "2026-10-01T10:00:00.000Z", "va", "Alice@Example.com",
+    # Alice's click is anonymous (visitor va); the HubSpot form captured its gclid G1 two hours later
+    w(root, "ad_clicks", "2026-10-01", [["a1", "2026-10-01T10:00:00.000Z", "va", "",
       "https://shop.example.com/sale?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale&gclid=G1", ""]])
     w(root, "ad_clicks", "2026-10-04", [["a2", "2026-10-04T10:00:00.000Z", "vc", "",
       "https://shop.example.com/?utm_source=facebook&utm_medium=paid_social&utm_campaign=brand_video&fbclid=F1", ""]])
     # HubSpot Create Date is New York time (EDT = UTC-4)
-    w(root, "hubspot_contacts", "2026-10-01", [["101", "Alice", "A", "alice@example.com", "evangelist", "Paid Search", "google", "2026-10-01 08:00", "REFA", ""]])
-    w(root, "hubspot_contacts", "2026-10-02", [["102", "Bob", "B", "bob@example.com", "lead", "Organic Search", "", "2026-10-02 09:00", "REFB", ""]])
-    w(root, "hubspot_contacts", "2026-10-12", [["103", "Dan", "D", " DAN@example.com ", "customer", "Referrals", "", "2026-10-12 10:00", "REFD", "REFA"]])
+    w(root, "hubspot_contacts", "2026-10-01", [["101", "Alice", "A", "alice@example.com", "evangelist", "Paid Search", "google", "2026-10-01 08:00", "REFA", "", "G1", ""]])
+    w(root, "hubspot_contacts", "2026-10-02", [["102", "Bob", "B", "bob@example.com", "lead", "Organic Search", "", "2026-10-02 09:00", "REFB", "", "", ""]])
+    w(root, "hubspot_contacts", "2026-10-12", [["103", "Dan", "D", " DAN@example.com ", "customer", "Referrals", "", "2026-10-12 10:00", "REFD", "REFA", "", ""]])
     order1 = [["#1", "alice@example.com", "paid", "2026-10-03 10:00:00 -0400", "USD", "90.00", "0.00", "10.00", "100.00", "", "web"]]
     w(root, "shopify_orders", "2026-10-03", order1)
     w(root, "shopify_orders", "2026-10-03", order1, name="export_1.csv")  # re-delivered
@@ -37,7 +39,9 @@ def tiny_landing(root: Path) -> None:
     w(root, "shopify_orders", "2026-10-20", [["#3", "alice@example.com", "paid", "2026-10-20 10:00:00 -0400", "USD", "45.00", "0.00", "5.00", "50.00", "", "web"]])
     bob_open = ["bob@example.com", "Bob", "B", "Weekly Newsletter", "c2", "open", "2026-10-05 10:00:00", ""]
     w(root, "mailchimp_activity", "2026-10-05", [bob_open, bob_open])
-    w(root, "typeform_responses", "2026-10-10", [["n1", "alice@example.com", "NPS", "10", "", "Overall", "2026-10-10 09:00:00"]])
+    w(root, "typeform_responses", "2026-10-10", [["n1", "alice@example.com", "NPS", "10", "", "Overall", "101", "2026-10-10 09:00:00"]])
+    # Dan rates his delivery through a link that carried only his HubSpot contact id
+    w(root, "typeform_responses", "2026-10-16", [["c1", "", "CSAT", "4", "", "Delivery", "103", "2026-10-16 10:00:00"]])
     w(root, "referral_events", "2026-10-11", [["sh-1", "share", "2026-10-11 09:00:00", "alice@example.com", "", "REFA", "Give 15", "", ""]])
     w(root, "referral_events", "2026-10-12", [["fr-1", "friend_signup", "2026-10-12 12:00:00", "dan@example.com", "alice@example.com", "REFA", "Give 15", "", ""]])
     w(root, "referral_events", "2026-10-15", [["re-1", "reward_issued", "2026-10-15 15:00:00", "alice@example.com", "", "REFA", "Give 15", "10.00", "USD"]])
@@ -76,19 +80,19 @@ def test_tiny_run_succeeds_with_every_row_accounted_for(tiny_run):
     s, outcome = tiny_run
     assert outcome.success, outcome.failed_checks
     assert not outcome.failed_checks and not outcome.skipped_assets
-    # 18 rows read = 16 loaded (14 touchpoints + 2 spend rows) + 1 quarantined + 1 exact duplicate
+    # 19 rows read = 17 loaded (15 touchpoints + 2 spend rows) + 1 quarantined + 1 exact duplicate
     totals = {k: outcome.ingest_totals[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "duplicates_dropped")}
-    assert totals == {"rows_read": 18, "rows_loaded": 16, "rows_quarantined": 1, "duplicates_dropped": 1}
-    # the re-delivered order adds nothing: 14 - 1 = 13 touchpoints
-    assert outcome.mart_rows["fct_touchpoints"] == 13
+    assert totals == {"rows_read": 19, "rows_loaded": 17, "rows_quarantined": 1, "duplicates_dropped": 1}
+    # the re-delivered order adds nothing: 15 - 1 = 14 touchpoints
+    assert outcome.mart_rows["fct_touchpoints"] == 14
     assert outcome.mart_rows["dim_people"] == 4
     assert outcome.mart_rows["fct_ad_spend"] == 2
     assert query(s, "select round(sum(spend), 2) from fct_ad_spend") == [(16.70,)]
     assert query(s, "select source_file, source_line, reason from quarantine") == [
         ("shopify_orders/2026-10-15/export.csv", 3, "malformed record: 2 fields, header has 11 (too few fields)")]
-    # the reconciliation is in the warehouse too, one row per file (16 files landed)
+    # the reconciliation is in the warehouse too, one row per file (17 files landed)
     assert query(s, "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(duplicates_dropped), "
-                    "bool_and(is_balanced) from load_log") == [(16, 18, 16, 1, 1, True)]
+                    "bool_and(is_balanced) from load_log") == [(17, 19, 17, 1, 1, True)]
 
 
 def test_tiny_run_people(tiny_run):
@@ -115,20 +119,20 @@ def test_tiny_run_funnel(tiny_run):
     # entry: Alice 10-01 10:00, Bob 10-02 13:00, Carol 10-04 10:00, Dan 10-12 12:00 (all UTC)
     # consideration: Alice +2h (lead), Bob +0h (entered as a lead), Dan +2h (lead)       -> median 2
     # purchase: Alice +52h (10-03 14:00), Dan +74h (10-15 14:00)                          -> median 63
-    # retention: Alice's NPS answer 10-10 09:00 = +215h (her repeat purchase comes later)
+    # retention: Dan's CSAT 10-16 10:00 = +94h; Alice's NPS answer 10-10 09:00 = +215h       -> median 154.5
     # advocacy: Alice's invite 10-11 09:00 = +239h
     assert rows == [
         ("awareness", 4, 4, 0, 1.0, 1.0, 0.0),
         ("consideration", 4, 3, 1, 0.75, 0.75, 2.0),
         ("purchase", 4, 2, 1, 0.6667, 0.5, 63.0),
-        ("retention", 4, 1, 1, 0.5, 0.25, 215.0),
-        ("advocacy", 4, 1, 0, 1.0, 0.25, 239.0),
+        ("retention", 4, 2, 0, 1.0, 0.5, 154.5),
+        ("advocacy", 4, 1, 1, 0.5, 0.25, 239.0),
     ]
     by_channel = query(s, """
         select breakdown_value, list(people_reached order by stage_order)
         from mart_stage_funnel where breakdown = 'channel' group by 1 order by 1""")
     assert by_channel == [("organic_search", [1, 1, 0, 0, 0]), ("paid_search", [1, 1, 1, 1, 1]),
-                          ("paid_social", [1, 0, 0, 0, 0]), ("referral", [1, 1, 1, 0, 0])]
+                          ("paid_social", [1, 0, 0, 0, 0]), ("referral", [1, 1, 1, 1, 0])]
 
 
 def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
@@ -147,7 +151,7 @@ def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
                    cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
     with duckdb.connect(str(target), read_only=True) as con:
         reached = con.execute("select list(people_reached order by stage_order) from mart_stage_funnel where breakdown = 'all'").fetchall()
-    assert reached == [([4, 3, 1, 0, 0],)]
+    assert reached == [([4, 3, 1, 0, 0],)]  # retention: Alice +215h and Dan +94h are both past 72h
 
 
 def test_blocking_check_failure_stops_the_marts_and_names_the_check(tiny_run, tmp_path, monkeypatch):
@@ -183,9 +187,13 @@ def test_demo_landing_zone_end_to_end(tmp_path, monkeypatch):
     t = outcome.ingest_totals
     assert t["rows_read"] == t["rows_loaded"] + t["rows_quarantined"] + t["duplicates_dropped"]
     assert t["rows_quarantined"] >= 1 and t["duplicates_dropped"] >= 1
-    with duckdb.connect() as con:
-        distinct = con.execute(f"select count(distinct touchpoint_id), count(distinct person_key) "
-                               f"from read_parquet('{s.lake}/touchpoints/**/*.parquet')").fetchone()
+    with duckdb.connect() as con:  # people = distinct ingested keys after identity resolution
+        distinct = con.execute(f"""
+            select count(distinct t.touchpoint_id), count(distinct coalesce(m.person_key, t.person_key))
+            from read_parquet('{s.lake}/touchpoints/**/*.parquet') as t
+            left join read_parquet('{s.lake}/identity_map/*.parquet') as m on t.person_key = m.alias_key""").fetchone()
+        ingested_keys = con.execute(f"select count(distinct person_key) from read_parquet('{s.lake}/touchpoints/**/*.parquet')").fetchone()[0]
+    assert distinct[1] < ingested_keys  # anonymous clicks and contact-id answers joined their people
     assert (outcome.mart_rows["fct_touchpoints"], outcome.mart_rows["dim_people"]) == distinct
     funnel = query(s, "select sum(people_reached) filter (where stage_order = 1), sum(people_entered) filter (where stage_order = 1) "
                       "from mart_stage_funnel where breakdown = 'all'")

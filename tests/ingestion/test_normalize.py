@@ -137,6 +137,6 @@ def test_unreadable_file_is_one_quarantine_entry(tmp_path):
 
 @pytest.mark.parametrize(("survey", "scale"), [("NPS", "nps_0_10"), ("csat", "csat_1_5")])
 def test_survey_scale_from_code_values(tmp_path, survey, scale):
-    path = write_export(tmp_path, "typeform_responses", "2026-10-01", [["r1", "a@b.co", survey, "4", "", "Delivery", "2026-10-01 10:00:00"]])
+    path = write_export(tmp_path, "typeform_responses", "2026-10-01", [["r1", "a@b.co", survey, "4", "", "Delivery", "", "2026-10-01 10:00:00"]])
     row = run("typeform_responses", path, tmp_path).rows.row(0, named=True)
     assert (row["score"], row["score_scale"], row["journey_stage"]) == (4.0, scale, "retention")

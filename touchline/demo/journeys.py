@@ -34,6 +34,7 @@ class Person:
     referrer: Person | None = None
     lifecycle: str = "visitor"
     referral_code: str = ""
+    lead_at: datetime | None = None
 
 
 @dataclass
@@ -78,6 +79,7 @@ def simulate(rng: random.Random, person: Person, window: Window, events: list[Ev
     # Consideration: becomes a contact, receives and reacts to emails.
     person.lifecycle = "lead"
     lead_at = t + timedelta(hours=rng.uniform(0.2, 72))
+    person.lead_at = lead_at
     out.append(Event("contact", lead_at, person))
     out.extend(_email(rng, person, cat.WELCOME, lead_at + timedelta(hours=1)))
     if rng.random() < 0.15:

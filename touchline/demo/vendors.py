@@ -22,13 +22,14 @@ HEADERS: dict[str, list[str]] = {
     "ad_clicks": ["event_id", "event_time", "visitor_id", "user_email", "page_url", "referrer"],
     "mailchimp_activity": ["Email Address", "First Name", "Last Name", "Campaign Title", "Campaign ID", "Action", "Timestamp", "URL"],
     "hubspot_contacts": ["Record ID", "First Name", "Last Name", "Email", "Lifecycle Stage", "Original Source",
-                         "Original Source Drill-Down 1", "Create Date", "Referral Code", "Referred By"],
+                         "Original Source Drill-Down 1", "Create Date", "Referral Code", "Referred By",
+                         "Google ad click id", "Facebook click id"],
     "shopify_orders": ["Name", "Email", "Financial Status", "Created at", "Currency", "Subtotal", "Shipping",
                        "Taxes", "Total", "Discount Code", "Source"],
     "zendesk_tickets": ["Id", "Requester email", "Subject", "Via", "Status", "Created at"],
     "referral_events": ["Event ID", "Event Type", "Created At", "Email", "Advocate Email", "Referral Code", "Campaign",
                         "Reward Amount", "Reward Currency"],
-    "typeform_responses": ["#", "Email", "Survey", "Score", "Comment", "Touchpoint", "Submit Date (UTC)"],
+    "typeform_responses": ["#", "Email", "Survey", "Score", "Comment", "Touchpoint", "contact_id", "Submit Date (UTC)"],
     "google_ads_campaign_day": ["Day", "Campaign ID", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"],
     "meta_ads_campaign_day": ["Reporting starts", "Reporting ends", "Campaign name", "Campaign ID", "Impressions",
                               "Link clicks", "Amount spent (EUR)"],
@@ -66,6 +67,16 @@ def stable_number(text: str, digits: int) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") % 10**digits
 
 
+def click_id(person_index: str, n: int, platform: str) -> str:
+    """The platform click id of the person's n-th ad click (gclid or fbclid)."""
+    prefix = "Cj0KCQ" if platform == "google" else "IwAR"
+    return f"{prefix}{stable_number(f'{person_index}-{n}', 12):012d}"
+
+
+def contact_record_id(person_index: str) -> str:
+    return str(stable_number(person_index, 15))
+
+
 def typed_email(rng: random.Random, email: str) -> str:
     """The address as the person typed it into this vendor's form."""
     r = rng.random()
@@ -85,11 +96,10 @@ def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]
         c: cat.AdCampaign = d["campaign"]
         click_param = "gclid" if c.platform == "google" else "fbclid"
         source, medium = ("google", "cpc") if c.platform == "google" else ("facebook", "paid_social")
-        click_key = f"{p.index}-{d['n']}"
-        click_id = ("Cj0KCQ" if c.platform == "google" else "IwAR") + f"{stable_number(click_key, 12):012d}"
+        clicked = click_id(p.index, d["n"], c.platform)
         url = (f"{cat.SHOP_URL}{c.landing_path}?utm_source={source}&utm_medium={medium}"
-               f"&utm_campaign={c.slug}&utm_content=ad{d['n'] + 1}&{click_param}={click_id}")
-        identified = p.lifecycle != "visitor"
+               f"&utm_campaign={c.slug}&utm_content=ad{d['n'] + 1}&{click_param}={clicked}")
+        identified = p.lead_at is not None and at >= p.lead_at  # the tag knows the email after the form
         row = [f"clk-{p.index}-{d['n']}", at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
                f"v{p.index}", typed_email(rng, p.email) if identified else "", url,
                "https://www.google.com/" if c.platform == "google" else "https://m.facebook.com/"]
@@ -106,10 +116,13 @@ def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]
         drill = ""
         if p.channel in ("paid_search", "paid_social"):
             drill = "google" if p.channel == "paid_search" else "facebook"
-        row = [str(stable_number(p.index, 15)),
+        platform = cat.PLATFORM_OF_CHANNEL.get(p.channel)
+        captured = click_id(p.index, 0, platform) if platform and rng.random() < 0.9 else ""  # the form's hidden field
+        row = [contact_record_id(p.index),
                p.first, p.last, typed_email(rng, p.email), HUBSPOT_LIFECYCLE[p.lifecycle],
                cat.CHANNELS[p.channel].hubspot_source, drill, local.strftime("%Y-%m-%d %H:%M"), p.referral_code,
-               p.referrer.referral_code if p.referrer else ""]
+               p.referrer.referral_code if p.referrer else "",
+               captured if platform == "google" else "", captured if platform == "meta" else ""]
         return [("hubspot_contacts", local.date(), row)]
     if event.kind == "order":
         local = at.astimezone(NEW_YORK)
@@ -128,8 +141,9 @@ def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]
         score = d["score"]
         comments = COMMENTS[d["survey"]]
         comment = comments[max(k for k in comments if k <= score)] if rng.random() < 0.5 else ""
-        row = [f"{d['survey'][0].lower()}{p.index}x{int(at.timestamp())}", typed_email(rng, p.email), d["survey"], str(score),
-               comment, d["about"], at.strftime("%Y-%m-%d %H:%M:%S")]
+        email = typed_email(rng, p.email) if rng.random() < 0.85 else ""  # the link carried only the contact id
+        row = [f"{d['survey'][0].lower()}{p.index}x{int(at.timestamp())}", email, d["survey"], str(score),
+               comment, d["about"], contact_record_id(p.index), at.strftime("%Y-%m-%d %H:%M:%S")]
         return [("typeform_responses", at.date(), row)]
     if event.kind == "referral":
         kind = d["type"]

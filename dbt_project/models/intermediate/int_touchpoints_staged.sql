@@ -1,7 +1,7 @@
 -- Touchpoints with the funnel stage they count for and the person's purchase sequence.
 -- A person's first purchase reaches the purchase stage; a repeat purchase reaches retention.
 with touchpoints as (
-    select * from {{ ref('int_touchpoints_deduplicated') }}
+    select * from {{ ref('int_touchpoints_resolved') }}
 ),
 
 stages as (

@@ -1,4 +1,5 @@
 -- One row per normalized touchpoint as ingested (duplicates across re-delivered files included).
+-- Person keys are as ingested (source_*); int_touchpoints_resolved applies identity resolution.
 with source as (
     select * from {{ source('lake', 'touchpoints') }}
 ),
@@ -6,7 +7,7 @@ with source as (
 renamed as (
     select
         touchpoint_id,
-        person_key,
+        person_key as source_person_key,
         cast(occurred_at as timestamp) as occurred_at,
         source_family,
         source_system,
@@ -27,7 +28,7 @@ renamed as (
         currency,
         cast(score as double) as score,
         score_scale,
-        referrer_person_key,
+        referrer_person_key as source_referrer_person_key,
         {{ lineage_columns() }}
     from source
 )

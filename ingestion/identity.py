@@ -1,0 +1,101 @@
+"""Pseudonymous identity: keys per identifier, links between them, and their resolution.
+
+Every identifier a record carries becomes a salted SHA-256 key in its own namespace: the
+normalized email, the vendor's anonymous visitor id, a CRM contact id, an ad click id. A
+record's `person_key` is its best identifier (email, else anonymous id, else contact id).
+Identifiers that appear on the same record are links (a click log row with a visitor id and the
+gclid; a CRM contact with its email and the gclid captured on its form; a survey answer with the
+contact id). `resolve` joins linked keys into one person (connected components, so chains of links
+resolve too) and maps every key to one `person_key`: the smallest email key of the component, or
+the smallest key when the component has no email.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the .chash namespace)
+
+KINDS = ("email", "anon", "contact", "click")  # in order of preference for a record's own key
+
+
+def sha(text: pl.Expr) -> pl.Expr:
+    """Stable SHA-256 (polars-hash, identical across Polars versions), 128 bits as 32 hex chars."""
+    return text.chash.sha2_256().str.slice(0, 32)
+
+
+def key(kind: str, value: pl.Expr, salt: str, system: str | None = None) -> pl.Expr:
+    namespace = f"{salt}|{kind}|" + (f"{system}|" if system else "")
+    return sha(pl.concat_str([pl.lit(namespace), value]))
+
+
+def key_exprs(salt: str, contact_system: str | None) -> dict[str, pl.Expr]:
+    """The key of each identifier column of a normalized frame (null where the value is)."""
+    return {
+        "email": key("email", pl.col("email"), salt),
+        "anon": key("anon", pl.col("anonymous_id"), salt),
+        "contact": key("contact", pl.col("contact_id"), salt, contact_system),
+        "click": key("click", pl.col("click_id"), salt),
+    }
+
+
+def person_key(keys: dict[str, pl.Expr]) -> pl.Expr:
+    return pl.coalesce(keys["email"], keys["anon"], keys["contact"])
+
+
+def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
+    """(person_key, linked_key, linked_kind) for every other identifier on each record."""
+    base = frame.select(
+        pl.col("person_key"),
+        pl.col("person_key_kind"),
+        *(expr.alias(f"__key_{kind}") for kind, expr in keys.items()),
+        pl.col("source_file"),
+        pl.col("source_row"),
+    )
+    parts = [
+        base.select(
+            "person_key", "person_key_kind",
+            pl.col(f"__key_{kind}").alias("linked_key"), pl.lit(kind).alias("linked_kind"),
+            "source_file", "source_row",
+        )
+        for kind in KINDS
+    ]
+    out = pl.concat(parts).filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
+    return out.unique(["person_key", "linked_key"], keep="first", maintain_order=True)
+
+
+def resolve(link_rows: pl.DataFrame) -> pl.DataFrame:
+    """alias_key -> person_key for every key that belongs to a component with another key."""
+    edges = link_rows.select("person_key", "person_key_kind", "linked_key", "linked_kind").unique()
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        root = k
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(k, k) != root:  # path compression
+            parent[k], k = root, parent[k]
+        return root
+
+    for a, b in edges.select("person_key", "linked_key").iter_rows():
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    if not parent:
+        return pl.DataFrame(schema={"alias_key": pl.String, "person_key": pl.String})
+    kinds = pl.concat([
+        edges.select(pl.col("person_key").alias("key"), pl.col("person_key_kind").alias("kind")),
+        edges.select(pl.col("linked_key").alias("key"), pl.col("linked_kind").alias("kind")),
+    ]).unique("key", keep="first")
+    members = kinds.with_columns(pl.col("key").map_elements(find, return_dtype=pl.String).alias("component"))
+    rank = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int32)
+    canonical = (
+        members.sort([rank, pl.col("key")])
+        .group_by("component", maintain_order=True)
+        .agg(pl.col("key").first().alias("person_key"))
+    )
+    return (
+        members.join(canonical, on="component")
+        .filter(pl.col("key") != pl.col("person_key"))
+        .select(pl.col("key").alias("alias_key"), "person_key")
+        .sort("alias_key")
+    )
