@@ -9,7 +9,9 @@ malformed rows (which ingestion must quarantine, not drop).
 
 from __future__ import annotations
 
+import copy
 import csv
+import json
 import random
 import shutil
 from collections import defaultdict
@@ -82,7 +84,7 @@ def generate(out: Path, *, people: int, days: int, seed: int, end: date,
             report[(source, day)].append(row)
     _append(out, report, created, summary)
     _redeliver(out, summary, start + timedelta(days=days // 2))
-    summary.files = sum(1 for p in out.rglob("*.csv"))
+    summary.files = sum(1 for p in out.rglob("*") if p.is_file())
     return summary
 
 
@@ -99,7 +101,7 @@ def _dirty(rng: random.Random, rows: dict[tuple[str, date], list[list[str]]], su
             r = rng.random()
             if source in forced or r < DIRT_RATE:
                 forced.discard(source)
-                out.append(list(row))
+                out.append(copy.deepcopy(row))
                 summary.duplicates += 1
             elif r < 2 * DIRT_RATE:
                 out[-1] = _break(rng, source, row)
@@ -110,8 +112,12 @@ def _dirty(rng: random.Random, rows: dict[tuple[str, date], list[list[str]]], su
         rows[key] = out
 
 
-def _break(rng: random.Random, source: str, row: list[str]) -> list[str]:
+def _break(rng: random.Random, source: str, row: list[str] | dict) -> list[str] | dict | str:
     kind = rng.choice(("truncate", "date", "number"))
+    if source in vendors.JSONL_SOURCES:
+        if kind == "truncate":
+            return json.dumps(row)[:40]  # the line was cut: not JSON any more
+        return row | {vendors.TIMESTAMP_COLUMNS[source]: rng.choice(("yesterday", "2026-02-30T10:00:00+00:00"))}
     header = vendors.HEADERS[source]
     if kind == "truncate":
         return row[: max(1, len(row) // 2)]  # the export was cut mid-line
@@ -132,6 +138,10 @@ def _append(out: Path, rows: dict[tuple[str, date], list[list[str]]], created: s
             path.parent.mkdir(parents=True, exist_ok=True)
             created.add(path)
         with path.open("w" if new else "a", newline="", encoding="utf-8") as f:
+            if source in vendors.JSONL_SOURCES:
+                f.writelines((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in day_rows)
+                summary.rows[source] += len(day_rows)
+                continue
             if new and source == "google_ads_campaign_day":
                 f.write("Campaign performance report\n")
                 f.write(f"{day:%B %-d, %Y} - {day:%B %-d, %Y}\n")

@@ -39,8 +39,11 @@ HEADERS: dict[str, list[str]] = {
 TIMESTAMP_COLUMNS = {
     "ad_clicks": "event_time", "mailchimp_activity": "Timestamp", "hubspot_contacts": "Create Date",
     "shopify_orders": "Created at", "zendesk_tickets": "Created at", "referral_events": "Created At",
-    "typeform_responses": "Submit Date (UTC)",
+    "typeform_responses": "Submit Date (UTC)", "klaviyo_events": "datetime",
 }
+JSONL_SOURCES = {"klaviyo_events"}
+KLAVIYO_METRICS = {"sent": "Received Email", "open": "Opened Email", "click": "Clicked Email",
+                   "bounce": "Bounced Email", "unsub": "Unsubscribed"}
 NUMBER_COLUMNS = {"shopify_orders": "Total", "typeform_responses": "Score"}
 
 FILE_NAMES = {
@@ -51,6 +54,7 @@ FILE_NAMES = {
     "zendesk_tickets": "tickets.csv",
     "referral_events": "referral_events.csv",
     "typeform_responses": "responses.csv",
+    "klaviyo_events": "events.jsonl",
     "google_ads_campaign_day": "Campaign_performance.csv",
     "meta_ads_campaign_day": "Meta-Ads-Campaigns.csv",
 }
@@ -104,6 +108,17 @@ def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]
                f"v{p.index}", typed_email(rng, p.email) if identified else "", url,
                "https://www.google.com/" if c.platform == "google" else "https://m.facebook.com/"]
         return [("ad_clicks", at.date(), row)]
+    if event.kind == "email" and d["campaign"] is cat.CART_REMINDER:  # flows run in Klaviyo
+        c3: cat.EmailCampaign = d["campaign"]
+        url = f"{cat.SHOP_URL}{c3.path}?utm_source=klaviyo&utm_medium=email&utm_campaign={c3.slug}" if d["action"] == "click" else None
+        props = {"Campaign Name": c3.title, "$flow": c3.campaign_id, "$message": f"msg-{c3.campaign_id}"}
+        if url:
+            props["URL"] = url
+        event_key = f"{p.index}-{at.isoformat()}-{d['action']}"
+        obj = {"id": f"kl-{stable_number(event_key, 16):016d}",
+               "metric": KLAVIYO_METRICS[d["action"]], "datetime": at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+               "profile": {"email": typed_email(rng, p.email), "first_name": p.first}, "event_properties": props}
+        return [("klaviyo_events", at.date(), obj)]
     if event.kind == "email":
         c2: cat.EmailCampaign = d["campaign"]
         local = at.astimezone(NEW_YORK)
