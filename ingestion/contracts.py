@@ -51,6 +51,8 @@ TARGET_FIELDS: dict[str, dict[str, FieldType]] = {
         "score": "decimal",
         "score_scale": "string",
         "referrer_email": "email",
+        "referral_code": "string",
+        "referred_by_code": "string",
     },
     "ad_spend": {
         "spend_date": "date",

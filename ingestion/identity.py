@@ -3,7 +3,8 @@
 Every identifier a record carries becomes a salted SHA-256 key in its own namespace: the
 normalized email, the vendor's anonymous visitor id, a CRM contact id, an ad click id. A
 record's `person_key` is its best identifier (email, else anonymous id, else contact id).
-Identifiers that appear on the same record are links (a click log row with a visitor id and the
+Referral codes are linked the same way (the code a person owns, the code they were referred
+with) but never merged: they say who referred whom. Identifiers that appear on the same record are links (a click log row with a visitor id and the
 gclid; a CRM contact with its email and the gclid captured on its form; a survey answer with the
 contact id). `resolve` joins linked keys into one person (connected components, so chains of links
 resolve too) and maps every key to one `person_key`: the smallest email key of the component, or
@@ -15,7 +16,10 @@ from __future__ import annotations
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 
-KINDS = ("email", "anon", "contact", "click")  # in order of preference for a record's own key
+KINDS = ("email", "anon", "contact", "click")  # identifiers, in order of preference for a record's own key
+# Relations between people, linked the same way but never merged: the code a person owns and the
+# code a person was referred with (the referrer is the owner of that code).
+REFERRAL_KINDS = ("referral_code", "referred_by")
 
 
 def sha(text: pl.Expr) -> pl.Expr:
@@ -35,6 +39,8 @@ def key_exprs(salt: str, contact_system: str | None) -> dict[str, pl.Expr]:
         "anon": key("anon", pl.col("anonymous_id"), salt),
         "contact": key("contact", pl.col("contact_id"), salt, contact_system),
         "click": key("click", pl.col("click_id"), salt),
+        "referral_code": key("referral", pl.col("referral_code"), salt),
+        "referred_by": key("referral", pl.col("referred_by_code"), salt),
     }
 
 
@@ -57,7 +63,7 @@ def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
             pl.col(f"__key_{kind}").alias("linked_key"), pl.lit(kind).alias("linked_kind"),
             "source_file", "source_row",
         )
-        for kind in KINDS
+        for kind in (*KINDS, *REFERRAL_KINDS)
     ]
     out = pl.concat(parts).filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
     return out.unique(["person_key", "linked_key"], keep="first", maintain_order=True)
@@ -65,7 +71,11 @@ def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
 
 def resolve(link_rows: pl.DataFrame) -> pl.DataFrame:
     """alias_key -> person_key for every key that belongs to a component with another key."""
-    edges = link_rows.select("person_key", "person_key_kind", "linked_key", "linked_kind").unique()
+    edges = (
+        link_rows.filter(pl.col("linked_kind").is_in(KINDS))
+        .select("person_key", "person_key_kind", "linked_key", "linked_kind")
+        .unique()
+    )
     parent: dict[str, str] = {}
 
     def find(k: str) -> str:

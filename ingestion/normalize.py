@@ -207,7 +207,8 @@ def _derive(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> pl.Dat
             cols.append(_query_param(url, utm).alias(utm))
     if "click_id" not in fields:
         cols.append(pl.coalesce([_query_param(url, p) for p in CLICK_ID_PARAMS]).alias("click_id"))
-    for name in ("email", "anonymous_id", "contact_id", "referrer_email", "campaign_id", "campaign_name", "revenue",
+    for name in ("email", "anonymous_id", "contact_id", "referrer_email", "referral_code", "referred_by_code",
+                 "campaign_id", "campaign_name", "revenue",
                  "currency", "score", "score_scale", "channel", "journey_stage", "need"):
         if name not in fields:
             dtype = pl.Float64 if name in ("revenue", "score") else pl.String

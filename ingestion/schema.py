@@ -154,12 +154,13 @@ def load_log_columns() -> list[Column]:
 
 
 def identity_links_columns() -> list[Column]:
-    """Identifiers seen on the same record (ingestion/identity.py); resolved into identity_map."""
+    """Identifiers and referral codes seen on the same record (ingestion/identity.py)."""
     return [
         Column("person_key", pl.String(), "The record's own key (email, else anonymous id, else contact id).", nullable=False),
         Column("person_key_kind", pl.String(), "Namespace of person_key.", nullable=False, accepted=("email", "anon", "contact")),
         Column("linked_key", pl.String(), "Another identifier's key on the same record.", nullable=False),
-        Column("linked_kind", pl.String(), "Namespace of linked_key.", nullable=False, accepted=("email", "anon", "contact", "click")),
+        Column("linked_kind", pl.String(), "Namespace of linked_key: an identifier, or a referral code the person owns / was referred with.",
+               nullable=False, accepted=("email", "anon", "contact", "click", "referral_code", "referred_by")),
         Column("source_system", pl.String(), "Contract of the record.", nullable=False),
         Column("source_file", pl.String(), "Landing-zone path of the export.", nullable=False),
         Column("source_row", pl.Int64(), "1-based data record number.", nullable=False),

@@ -40,7 +40,8 @@ def test_hubspot_contact_links_email_contact_and_captured_click(tmp_path):
     assert row["occurred_at"] == datetime(2026, 10, 1, 12, tzinfo=UTC)
     assert row["person_key"] == person_key("ann@example.com")
     assert sorted(result.links.select("linked_kind", "linked_key").rows()) == [
-        ("click", key_of("click", "IwAR1")), ("contact", key_of("contact", "101", "hubspot"))]
+        ("click", key_of("click", "IwAR1")), ("contact", key_of("contact", "101", "hubspot")),
+        ("referral_code", key_of("referral", "REFA"))]
 
 
 def test_zendesk_ticket_is_support(tmp_path):

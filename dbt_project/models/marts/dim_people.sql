@@ -35,25 +35,44 @@ activity as (
     group by person_key
 ),
 
+signup_referrals as (
+    select
+        person_key,
+        referrer_person_key,
+        min(occurred_at) as referred_at
+    from touchpoints
+    where touchpoint_type = 'referral_signup' and referrer_person_key is not null
+    group by person_key, referrer_person_key
+),
+
+code_referrals as (
+    select * from {{ ref('int_referrals_by_code') }}
+),
+
+-- the referral program's sign-up event names the referrer; else the CRM's referral code does
 referred_by as (
     select person_key, referrer_person_key
     from (
         select
             person_key,
             referrer_person_key,
-            row_number() over (partition by person_key order by occurred_at, touchpoint_id) as signup_rank
-        from touchpoints
-        where touchpoint_type = 'referral_signup' and referrer_person_key is not null
+            row_number() over (partition by person_key order by referred_at, referrer_person_key) as signup_rank
+        from signup_referrals
     ) as signups
     where signup_rank = 1
+    union all
+    select code_referrals.person_key, code_referrals.referrer_person_key
+    from code_referrals
+    where not exists (
+        select 1 from signup_referrals where signup_referrals.person_key = code_referrals.person_key
+    )
 ),
 
 referrals_made as (
     select
         referrer_person_key as person_key,
         count(distinct person_key) as people_referred
-    from touchpoints
-    where touchpoint_type = 'referral_signup' and referrer_person_key is not null
+    from referred_by
     group by referrer_person_key
 ),
 
