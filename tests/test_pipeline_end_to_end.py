@@ -88,6 +88,8 @@ def test_tiny_run_succeeds_with_every_row_accounted_for(tiny_run):
     assert outcome.mart_rows["dim_people"] == 4
     assert outcome.mart_rows["fct_ad_spend"] == 2
     assert query(s, "select round(sum(spend), 2) from fct_ad_spend") == [(16.70,)]
+    # in USD: 12.50 USD + 4.20 EUR x 1.12 (seeds/currency_rates.csv, from 2026-07-01) = 17.204
+    assert query(s, "select round(sum(spend_reporting), 3) from fct_ad_spend") == [(17.204,)]
     assert query(s, "select source_file, source_line, reason from quarantine") == [
         ("shopify_orders/2026-10-15/export.csv", 3, "malformed record: 2 fields, header has 11 (too few fields)")]
     # the reconciliation is in the warehouse too, one row per file (17 files landed)

@@ -16,7 +16,7 @@ def defs():
 ASSETS = {
     *(f"landing/{name}" for name in load_contracts()),
     "lake/touchpoints", "lake/ad_spend", "lake/quarantine", "lake/load_log", "lake/identity_links", "lake/identity_map",
-    "mappings/journey_stages", "mappings/touchpoint_types",
+    "mappings/journey_stages", "mappings/touchpoint_types", "mappings/currency_rates", "int_currency_rates",
     "stg_lake__touchpoints", "stg_lake__ad_spend", "stg_lake__quarantine", "stg_lake__load_log", "stg_lake__identity_map", "stg_lake__identity_links",
     "load_log", "quarantine",
     "int_touchpoints_deduplicated", "int_touchpoints_resolved", "int_touchpoints_staged", "int_referrals_by_code",

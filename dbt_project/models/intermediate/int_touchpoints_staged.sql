@@ -1,4 +1,5 @@
--- Touchpoints with the funnel stage they count for and the person's purchase sequence.
+-- Touchpoints with the funnel stage they count for, the person's purchase sequence and revenue
+-- in the reporting currency (var reporting_currency, rates from seeds/currency_rates.csv).
 -- A person's first purchase reaches the purchase stage; a repeat purchase reaches retention.
 with touchpoints as (
     select * from {{ ref('int_touchpoints_resolved') }}
@@ -6,6 +7,10 @@ with touchpoints as (
 
 stages as (
     select * from {{ ref('journey_stages') }}
+),
+
+rates as (
+    select * from {{ ref('int_currency_rates') }}
 ),
 
 numbered as (
@@ -34,9 +39,12 @@ staged as (
 final as (
     select
         staged.*,
-        stages.stage_order as funnel_stage_order
+        stages.stage_order as funnel_stage_order,
+        staged.revenue * rates.reporting_per_unit as revenue_reporting
     from staged
     inner join stages on staged.funnel_stage = stages.journey_stage
+    left join rates
+        on {{ currency_rate_match('rates', 'staged.currency', 'cast(staged.occurred_at as date)') }}
 )
 
 select * from final

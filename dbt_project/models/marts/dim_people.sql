@@ -29,6 +29,7 @@ activity as (
         min(case when touchpoint_type = 'purchase' then occurred_at end) as first_purchase_at,
         count(case when touchpoint_type = 'purchase' then 1 end) as purchases,
         sum(case when touchpoint_type = 'purchase' then revenue end) as purchase_revenue,
+        sum(case when touchpoint_type = 'purchase' then revenue_reporting end) as purchase_revenue_reporting,
         count(distinct case when touchpoint_type = 'purchase' then currency end) as purchase_currencies,
         min(case when touchpoint_type = 'purchase' then currency end) as purchase_currency
     from touchpoints
@@ -110,6 +111,7 @@ final as (
             when activity.purchase_currencies = 1 then activity.purchase_currency
             when activity.purchase_currencies > 1 then 'MIXED'
         end as lifetime_revenue_currency,
+        coalesce(activity.purchase_revenue_reporting, 0) as lifetime_revenue_reporting,
         referred_by.referrer_person_key,
         coalesce(referrals_made.people_referred, 0) as people_referred,
         latest_nps.latest_nps,

@@ -3,6 +3,10 @@ with spend as (
     select * from {{ ref('stg_lake__ad_spend') }}
 ),
 
+rates as (
+    select * from {{ ref('int_currency_rates') }}
+),
+
 ranked as (
     select
         *,
@@ -12,17 +16,19 @@ ranked as (
 
 final as (
     select
-        spend_id,
-        spend_date,
-        source_system,
-        channel,
-        campaign_id,
-        campaign_name,
-        impressions,
-        clicks,
-        spend,
-        currency
+        ranked.spend_id,
+        ranked.spend_date,
+        ranked.source_system,
+        ranked.channel,
+        ranked.campaign_id,
+        ranked.campaign_name,
+        ranked.impressions,
+        ranked.clicks,
+        ranked.spend,
+        ranked.currency,
+        ranked.spend * rates.reporting_per_unit as spend_reporting
     from ranked
+    left join rates on {{ currency_rate_match('rates', 'ranked.currency', 'ranked.spend_date') }}
     where delivery_rank = 1
 )
 
