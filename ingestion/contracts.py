@@ -114,6 +114,7 @@ class FileSpec(BaseModel):
     delimiter: str = ","
     encoding: str = "utf-8-sig"
     skip_lines: int = Field(0, ge=0, description="Lines before the header (report titles).")
+    skip_records_after_header: int = Field(0, ge=0, description="Records after the header that are not data (a second header row).")
 
     @field_validator("delimiter")
     @classmethod
@@ -121,6 +122,19 @@ class FileSpec(BaseModel):
         if len(v) != 1:
             raise ValueError("delimiter must be one character")
         return v
+
+
+class UnpivotSpec(BaseModel):
+    """A wide export (one column per question): each answered question becomes its own row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer_field: str = Field(description="Canonical field that receives each answer, e.g. score.")
+    questions: dict[str, dict[str, str]] = Field(
+        min_length=1, description="Vendor question column -> canonical constants for its answers (e.g. score_scale).")
+
+
+ANSWER, QUESTION = "__answer", "__question"
 
 
 class Contract(BaseModel):
@@ -136,6 +150,7 @@ class Contract(BaseModel):
     record_key: list[str] = Field(min_length=1)
     fields: dict[str, FieldSpec]
     channel_default: str | None = None
+    unpivot: UnpivotSpec | None = None
     contact_system: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$",
                                        description="System whose contact ids `contact_id` holds (e.g. hubspot).")
     path: Path | None = Field(None, exclude=True)
@@ -171,8 +186,11 @@ class Contract(BaseModel):
                 bad = sorted({v for v in produced if v is not None and v not in accepted})
                 if bad:
                     raise ValueError(f"{where}: {', '.join(map(repr, bad))} not in accepted values {sorted(accepted)}")
+        if self.unpivot is not None:
+            self._check_unpivot(allowed)
+        mapped = set(self.fields) | ({self.unpivot.answer_field} if self.unpivot else set())
         for name in REQUIRED_FIELDS[self.target]:
-            if name not in self.fields and not (name == "channel" and self.channel_default):
+            if name not in mapped and not (name == "channel" and self.channel_default):
                 raise ValueError(f"fields: required canonical field {name!r} is not mapped")
         if self.target == "touchpoints" and not ({"email", "anonymous_id", "contact_id"} & set(self.fields)):
             raise ValueError("fields: map 'email', 'anonymous_id' or 'contact_id' so rows can be tied to a person")
@@ -182,9 +200,35 @@ class Contract(BaseModel):
             raise ValueError(f"channel_default: {self.channel_default!r} not in accepted values {schema.channels()}")
         return self
 
+    def _check_unpivot(self, allowed: dict[str, FieldType]) -> None:
+        spec = self.unpivot
+        if spec.answer_field not in allowed:
+            raise ValueError(f"unpivot.answer_field: unknown canonical field {spec.answer_field!r}")
+        if spec.answer_field in self.fields:
+            raise ValueError(f"unpivot.answer_field: {spec.answer_field!r} is also mapped under fields")
+        for question, consts in spec.questions.items():
+            for name, value in consts.items():
+                where = f"unpivot.questions[{question!r}].{name}"
+                if name not in allowed or name in self.fields or name == spec.answer_field:
+                    raise ValueError(f"{where}: not a canonical field this contract leaves free")
+                enum = ENUM_FIELDS.get(name)
+                if enum is not None and value not in enum():
+                    raise ValueError(f"{where}: {value!r} not in accepted values {enum()}")
+
+    def for_answers(self) -> Contract:
+        """The contract as it applies to the long form: one row per answer (see normalize.py)."""
+        if self.unpivot is None:
+            return self
+        consts = sorted({name for c in self.unpivot.questions.values() for name in c})
+        fields = dict(self.fields)
+        fields[self.unpivot.answer_field] = FieldSpec(column=ANSWER)
+        fields.update({name: FieldSpec(column=f"__q_{name}") for name in consts})
+        return self.model_copy(update={"fields": fields, "record_key": [*self.record_key, QUESTION], "unpivot": None})
+
     def vendor_columns(self) -> list[str]:
         cols = [c for s in self.fields.values() if s.column is not None for c in (s.column, *s.fallback_columns)]
-        return list(dict.fromkeys([*cols, *self.record_key]))
+        questions = list(self.unpivot.questions) if self.unpivot else []
+        return list(dict.fromkeys([*cols, *questions, *self.record_key]))
 
     def required_vendor_columns(self) -> list[str]:
         optional = {c for s in self.fields.values() if s.optional for c in (s.column, *s.fallback_columns)}

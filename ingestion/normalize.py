@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from ingestion import classification, identity, schema
-from ingestion.contracts import ENUM_FIELDS, REQUIRED_FIELDS, TARGET_FIELDS, Contract, FieldSpec
+from ingestion.contracts import ANSWER, ENUM_FIELDS, QUESTION, REQUIRED_FIELDS, TARGET_FIELDS, Contract, FieldSpec
 from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, read_export
 
 REASON = "__reason"
@@ -77,6 +77,10 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
         reason = f"file lacks column(s) {missing} that contract {contract.name} maps; found {raw.columns}{_header_hint(contract, raw, missing)}"
         return _all_quarantined(contract, raw, lineage, reason)
 
+    if contract.unpivot is not None:
+        raw = _one_row_per_answer(raw, contract)
+        contract = contract.for_answers()
+
     frame = raw.frame
     for column in contract.vendor_columns():
         if column not in frame.columns:  # an optional column this export lacks
@@ -118,6 +122,31 @@ def _header_hint(contract: Contract, raw: RawFile, missing: list[str]) -> str:
             case = [c for c in raw.columns if c.lower() == col.lower()]
             renames += [f"{col!r} -> {case[0]!r}?"] if case else []
     return f" (renamed by the vendor? {', '.join(renames)})" if renames else ""
+
+
+def _one_row_per_answer(raw: RawFile, contract: Contract) -> RawFile:
+    """Wide survey export -> one row per answered question (question and answer as columns).
+
+    A response that answered none of the questions still is one row (a survey touchpoint without
+    a score), so no response disappears. Row and line numbers stay those of the response."""
+    spec = contract.unpivot
+    questions = list(spec.questions)
+    keep = [c for c in raw.columns if c not in questions]
+    consts = sorted({name for c in spec.questions.values() for name in c})
+    parts = [
+        raw.frame.select(
+            *keep, ROW, LINE, pl.lit(q).alias(QUESTION), pl.col(q).alias(ANSWER),
+            *(pl.lit(spec.questions[q].get(name), dtype=pl.String).alias(f"__q_{name}") for name in consts),
+        )
+        for q in questions
+    ]
+    answers = pl.concat(parts).filter(pl.col(ANSWER).str.strip_chars() != "")
+    unanswered = raw.frame.filter(~pl.col(ROW).is_in(answers[ROW].implode())).select(
+        *keep, ROW, LINE, pl.lit(None, dtype=pl.String).alias(QUESTION), pl.lit(None, dtype=pl.String).alias(ANSWER),
+        *(pl.lit(None, dtype=pl.String).alias(f"__q_{name}") for name in consts),
+    )
+    frame = pl.concat([answers, unanswered]).sort([ROW, QUESTION], nulls_last=True)
+    return RawFile([*keep, QUESTION, ANSWER, *(f"__q_{n}" for n in consts)], frame, raw.rejects)
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -243,20 +272,22 @@ def _reason_expr(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> p
     for name, spec in contract.fields.items():
         if spec.column is None:
             continue
-        col, raw = spec.column, _raw_value(spec)
+        raw = _raw_value(spec)
+        # a wide export's answer is named by its question column
+        label = pl.concat_str([pl.lit("column '"), pl.col(QUESTION), pl.lit("': '")]) if spec.column == ANSWER else f"column '{spec.column}': '"
         ftype = types[name]
         parsed_null = pl.col(name).is_null() & raw.is_not_null()
         if spec.map is not None:
-            problem(parsed_null, f"column '{col}': unknown code '", raw, f"' (contract maps {sorted(spec.map)})")
+            problem(parsed_null, label, raw, f"' is an unknown code (contract maps {sorted(spec.map)})")
         elif ftype in ("datetime", "date"):
-            problem(parsed_null, f"column '{col}': '", raw, f"' is not a {ftype} in format '{spec.format}' ({contract.timezone})")
+            problem(parsed_null, label, raw, f"' is not a {ftype} in format '{spec.format}' ({contract.timezone})")
         elif ftype in ("integer", "decimal"):
-            problem(parsed_null, f"column '{col}': '", raw, f"' is not {'an integer' if ftype == 'integer' else 'a number'}")
+            problem(parsed_null, label, raw, f"' is not {'an integer' if ftype == 'integer' else 'a number'}")
         elif ftype == "email":
-            problem(pl.col(name).is_not_null() & ~pl.col(name).str.contains(EMAIL_PATTERN), f"column '{col}': '", raw, "' is not an email address")
+            problem(pl.col(name).is_not_null() & ~pl.col(name).str.contains(EMAIL_PATTERN), label, raw, "' is not an email address")
         enum = ENUM_FIELDS.get(name)
         if enum is not None and spec.map is None:
-            problem(pl.col(name).is_not_null() & ~pl.col(name).is_in(enum()), f"column '{col}': '", raw, f"' is not one of {enum()}")
+            problem(pl.col(name).is_not_null() & ~pl.col(name).is_in(enum()), label, raw, f"' is not one of {enum()}")
 
     for name in REQUIRED_FIELDS[contract.target]:
         spec = contract.fields.get(name)

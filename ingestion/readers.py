@@ -106,6 +106,8 @@ def _read_csv(text: str, spec: FileSpec) -> RawFile:
     except StopIteration:
         raise UnreadableFile(f"no header line (after skipping {spec.skip_lines} lines)") from None
     header = [h.strip() for h in header]
+    for _ in range(spec.skip_records_after_header):  # e.g. SurveyMonkey's second header row
+        next(reader, None)
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise UnreadableFile(f"header repeats column(s) {dupes}")

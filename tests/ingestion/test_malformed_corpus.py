@@ -56,7 +56,7 @@ CASES = [
     ("future-timestamp", "mailchimp_activity", mc_file(mc(ts="2027-01-01 09:00:00")), 0, 1, 0, "is in the future"),
     ("invalid-email", "mailchimp_activity", mc_file(mc(email="ann(at)example.com")), 0, 1, 0, "is not an email address"),
     ("missing-identity", "mailchimp_activity", mc_file(mc(email="")), 0, 1, 0, "no identity"),
-    ("unknown-code-value", "mailchimp_activity", mc_file(mc(action="forwarded")), 0, 1, 0, "unknown code 'forwarded'"),
+    ("unknown-code-value", "mailchimp_activity", mc_file(mc(action="forwarded")), 0, 1, 0, "'forwarded' is an unknown code"),
     ("required-value-empty", "mailchimp_activity", mc_file(mc(ts="")), 0, 1, 0, "column 'Timestamp' is empty"),
     ("non-numeric-amount", "shopify_orders", f"{SHOP_HEADER}\n{shop(total='$100')}\n".encode(), 0, 1, 0, "'$100' is not a number"),
     ("formula-looking-text-kept-as-text", "shopify_orders",

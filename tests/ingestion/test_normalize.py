@@ -60,7 +60,7 @@ def test_quarantine_names_line_column_and_value(tmp_path):
     q = run("mailchimp_activity", path, tmp_path).quarantine.sort("source_line")
     reasons = dict(zip(q["source_line"].to_list(), q["reason"].to_list(), strict=True))
     assert set(reasons) == {5, 6, 7, 8, 9, 10}
-    assert reasons[5].startswith("column 'Action': unknown code 'opened'")
+    assert reasons[5].startswith("column 'Action': 'opened' is an unknown code")
     assert reasons[6].startswith("column 'Timestamp': '2026-13-01 10:00:00' is not a datetime in format '%Y-%m-%d %H:%M:%S'")
     assert "no identity: ['Email Address'] empty" in reasons[7]
     assert "is in the future" in reasons[8]

@@ -129,3 +129,32 @@ fields:
         (datetime(2026, 10, 1, 12, tzinfo=UTC), "paid_search"),  # 14:00 in Berlin (CEST) is 12:00 UTC
         (datetime(2026, 10, 1, 13, tzinfo=UTC), "other"),
     ]
+
+
+def test_surveymonkey_wide_export_one_touchpoint_per_answer(tmp_path):
+    csat = "How satisfied were you with the help you received?"
+    nps = "How likely is it that you would recommend us to a friend or colleague?"
+    path = tmp_path / "surveymonkey_support" / "2026-10-01" / "export.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f'Respondent ID,Collector ID,Start Date,End Date,Email Address,{csat},{nps},Anything else?\n'
+        ',,,,,Response,Response,Open-Ended Response\n'
+        '114,9,10/01/2026 01:40:00 PM,10/01/2026 01:45:12 PM,ann@example.com,4,10,Great\n'
+        '115,9,10/01/2026 02:00:00 PM,10/01/2026 02:01:00 PM,bob@example.com,,7,\n'
+        '116,9,10/01/2026 03:00:00 PM,10/01/2026 03:01:00 PM,cy@example.com,,,\n'
+        '117,9,10/01/2026 04:00:00 PM,10/01/2026 04:01:00 PM,dee@example.com,five,9,\n')
+    result = run(tmp_path, "surveymonkey_support", path)
+    # the unit is one answer: 2 + 1 + 1 (no answer: one touchpoint without score) + 2 = 6 read
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined, result.duplicates_dropped) == (6, 5, 1, 0)
+    rows = result.rows.sort(["source_row", "score_scale"], nulls_last=True)
+    assert rows.select("source_row", "score", "score_scale", "campaign_name", "need").rows() == [
+        (1, 4.0, "csat_1_5", "Support", "support"), (1, 10.0, "nps_0_10", "Overall", "support"),
+        (2, 7.0, "nps_0_10", "Overall", "support"),
+        (3, None, None, None, "support"),
+        (4, 9.0, "nps_0_10", "Overall", "support"),
+    ]
+    assert rows["occurred_at"][0] == datetime(2026, 10, 1, 20, 45, 12, tzinfo=UTC)  # 1:45 PM in Los Angeles (PDT)
+    assert rows["touchpoint_id"].n_unique() == 5
+    q = result.quarantine.row(0, named=True)
+    assert (q["source_row"], q["source_line"]) == (4, 6)
+    assert q["reason"] == f"column '{csat}': 'five' is not a number"

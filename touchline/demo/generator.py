@@ -36,6 +36,8 @@ class DemoSummary:
     files: int = 0
     duplicates: int = 0
     malformed: int = 0
+    duplicates_by_source: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    malformed_by_source: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     redelivered: list[str] = field(default_factory=list)
 
 
@@ -103,12 +105,15 @@ def _dirty(rng: random.Random, rows: dict[tuple[str, date], list[list[str]]], su
                 forced.discard(source)
                 out.append(copy.deepcopy(row))
                 summary.duplicates += 1
+                summary.duplicates_by_source[source] += 1
             elif r < 2 * DIRT_RATE:
                 out[-1] = _break(rng, source, row)
                 summary.malformed += 1
+                summary.malformed_by_source[source] += 1
         if force and key == max(k for k in rows if k[0] == source) and len(out) > 1:
             out[0] = _break(rng, source, out[0])  # at least one malformed row per source
             summary.malformed += 1
+            summary.malformed_by_source[source] += 1
         rows[key] = out
 
 
@@ -148,6 +153,8 @@ def _append(out: Path, rows: dict[tuple[str, date], list[list[str]]], created: s
             writer = csv.writer(f, lineterminator="\n")
             if new:
                 writer.writerow(vendors.HEADERS[source])
+                if source in vendors.SECOND_HEADER:
+                    writer.writerow(vendors.SECOND_HEADER[source])
             writer.writerows(day_rows)
         summary.rows[source] += len(day_rows)
 

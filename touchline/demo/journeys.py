@@ -83,8 +83,7 @@ def simulate(rng: random.Random, person: Person, window: Window, events: list[Ev
     out.append(Event("contact", lead_at, person))
     out.extend(_email(rng, person, cat.WELCOME, lead_at + timedelta(hours=1)))
     if rng.random() < 0.15:
-        out.append(Event("ticket", lead_at + timedelta(hours=rng.uniform(1, 96)), person,
-                         {"subject": rng.choice(cat.SUPPORT_SUBJECTS_BEFORE)}))
+        _ticket(rng, person, lead_at + timedelta(hours=rng.uniform(1, 96)), rng.choice(cat.SUPPORT_SUBJECTS_BEFORE), out)
 
     purchases: list[datetime] = []
     if rng.random() < profile.p_purchase:
@@ -105,8 +104,7 @@ def simulate(rng: random.Random, person: Person, window: Window, events: list[Ev
             out.append(Event("survey", at + timedelta(days=rng.uniform(1, 4)), person,
                              {"survey": "CSAT", "score": rng.choices((1, 2, 3, 4, 5), (3, 4, 13, 40, 40))[0], "about": "Delivery"}))
         if rng.random() < 0.1:
-            out.append(Event("ticket", at + timedelta(days=rng.uniform(2, 10)), person,
-                             {"subject": rng.choice(cat.SUPPORT_SUBJECTS_AFTER)}))
+            _ticket(rng, person, at + timedelta(days=rng.uniform(2, 10)), rng.choice(cat.SUPPORT_SUBJECTS_AFTER), out)
 
     # Newsletters every 7 days from the lead date until unsubscribe or window end.
     at = lead_at + timedelta(days=7)
@@ -141,6 +139,15 @@ def simulate(rng: random.Random, person: Person, window: Window, events: list[Ev
                              {"type": "reward_issued", "friend": person.index}))
 
     events.extend(e for e in out if window.contains(e.at))
+
+
+def _ticket(rng: random.Random, person: Person, at: datetime, subject: str, out: list[Event]) -> None:
+    """A support contact; a third of them answer the post-support survey the next day."""
+    out.append(Event("ticket", at, person, {"subject": subject}))
+    if rng.random() < 0.35:
+        csat = rng.choices((1, 2, 3, 4, 5), (5, 5, 15, 35, 40))[0]
+        nps = rng.choices(range(11), (3, 1, 1, 2, 2, 5, 6, 12, 20, 24, 24))[0] if rng.random() < 0.7 else None
+        out.append(Event("support_survey", at + timedelta(hours=rng.uniform(12, 36)), person, {"csat": csat, "nps": nps}))
 
 
 def _email(rng: random.Random, person: Person, campaign: cat.EmailCampaign, sent: datetime) -> list[Event]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from touchline.demo import catalog as cat
 from touchline.demo.journeys import Event
 
 NEW_YORK = ZoneInfo("America/New_York")
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")
 
 HEADERS: dict[str, list[str]] = {
@@ -30,6 +31,10 @@ HEADERS: dict[str, list[str]] = {
     "referral_events": ["Event ID", "Event Type", "Created At", "Email", "Advocate Email", "Referral Code", "Campaign",
                         "Reward Amount", "Reward Currency"],
     "typeform_responses": ["#", "Email", "Survey", "Score", "Comment", "Touchpoint", "contact_id", "Submit Date (UTC)"],
+    "surveymonkey_support": ["Respondent ID", "Collector ID", "Start Date", "End Date", "Email Address",
+                             "How satisfied were you with the help you received?",
+                             "How likely is it that you would recommend us to a friend or colleague?",
+                             "Anything else you would like to tell us?"],
     "google_ads_campaign_day": ["Day", "Campaign ID", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"],
     "meta_ads_campaign_day": ["Reporting starts", "Reporting ends", "Campaign name", "Campaign ID", "Impressions",
                               "Link clicks", "Amount spent (EUR)"],
@@ -39,12 +44,15 @@ HEADERS: dict[str, list[str]] = {
 TIMESTAMP_COLUMNS = {
     "ad_clicks": "event_time", "mailchimp_activity": "Timestamp", "hubspot_contacts": "Create Date",
     "shopify_orders": "Created at", "zendesk_tickets": "Created at", "referral_events": "Created At",
-    "typeform_responses": "Submit Date (UTC)", "klaviyo_events": "datetime",
+    "typeform_responses": "Submit Date (UTC)", "klaviyo_events": "datetime", "surveymonkey_support": "End Date",
 }
 JSONL_SOURCES = {"klaviyo_events"}
 KLAVIYO_METRICS = {"sent": "Received Email", "open": "Opened Email", "click": "Clicked Email",
                    "bounce": "Bounced Email", "unsub": "Unsubscribed"}
-NUMBER_COLUMNS = {"shopify_orders": "Total", "typeform_responses": "Score"}
+NUMBER_COLUMNS = {"shopify_orders": "Total", "typeform_responses": "Score",
+                  "surveymonkey_support": "How satisfied were you with the help you received?"}
+# Rows under the header that are not data (SurveyMonkey's "Response" / "Open-Ended Response" row)
+SECOND_HEADER = {"surveymonkey_support": ["", "", "", "", "", "Response", "Response", "Open-Ended Response"]}
 
 FILE_NAMES = {
     "ad_clicks": "clicks.csv",
@@ -55,6 +63,7 @@ FILE_NAMES = {
     "referral_events": "referral_events.csv",
     "typeform_responses": "responses.csv",
     "klaviyo_events": "events.jsonl",
+    "surveymonkey_support": "Post-Support-Survey.csv",
     "google_ads_campaign_day": "Campaign_performance.csv",
     "meta_ads_campaign_day": "Meta-Ads-Campaigns.csv",
 }
@@ -160,6 +169,14 @@ def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]
         row = [f"{d['survey'][0].lower()}{p.index}x{int(at.timestamp())}", email, d["survey"], str(score),
                comment, d["about"], contact_record_id(p.index), at.strftime("%Y-%m-%d %H:%M:%S")]
         return [("typeform_responses", at.date(), row)]
+    if event.kind == "support_survey":
+        local = at.astimezone(LOS_ANGELES)
+        started = local - timedelta(minutes=rng.uniform(1, 6))
+        fmt = "%m/%d/%Y %I:%M:%S %p"
+        row = [str(stable_number(f"{p.index}@{at.isoformat()}", 11)), "431020563", started.strftime(fmt), local.strftime(fmt),
+               typed_email(rng, p.email), str(d["csat"]), "" if d["nps"] is None else str(d["nps"]),
+               rng.choice(("", "", "Quick answer, thanks", "Took two days to reply"))]
+        return [("surveymonkey_support", local.date(), row)]
     if event.kind == "referral":
         kind = d["type"]
         advocate = p.referrer.email if kind == "friend_signup" and p.referrer else ""
