@@ -9,7 +9,6 @@ A contract with a mistake is rejected when loaded, with a message naming the fil
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Literal

@@ -11,21 +11,16 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from ingestion import classification, identity, schema
-from ingestion.contracts import ANSWER, ENUM_FIELDS, QUESTION, REQUIRED_FIELDS, TARGET_FIELDS, Contract, FieldSpec
+from ingestion import identity, parsing, schema, validation, wide
+from ingestion.contracts import Contract
+from ingestion.parsing import KEY
 from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, read_export
-
-REASON = "__reason"
-KEY = "__key"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-CLICK_ID_PARAMS = ("gclid", "fbclid", "msclkid", "ttclid", "dclid")
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-FUTURE_TOLERANCE = timedelta(minutes=10)
+from ingestion.validation import REASON
 
 
 @dataclass
@@ -78,7 +73,7 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
         return _all_quarantined(contract, raw, lineage, reason)
 
     if contract.unpivot is not None:
-        raw = _one_row_per_answer(raw, contract)
+        raw = wide.one_row_per_answer(raw, contract)
         contract = contract.for_answers()
 
     frame = raw.frame
@@ -91,9 +86,9 @@ def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResu
     duplicates = int((~first).sum())
     frame = frame.filter(first)
 
-    parsed = frame.with_columns(_key_expr(contract).alias(KEY), *_field_exprs(contract))
-    parsed = _derive(contract, parsed, lineage)
-    parsed = parsed.with_columns(_reason_expr(contract, parsed, lineage))
+    parsed = frame.with_columns(parsing.key_expr(contract).alias(KEY), *parsing.field_exprs(contract))
+    parsed = parsing.derive(contract, parsed)
+    parsed = parsed.with_columns(validation.reason_expr(contract, lineage.ingested_at))
 
     bad = parsed.filter(pl.col(REASON).is_not_null())
     good = parsed.filter(pl.col(REASON).is_null())
@@ -122,195 +117,6 @@ def _header_hint(contract: Contract, raw: RawFile, missing: list[str]) -> str:
             case = [c for c in raw.columns if c.lower() == col.lower()]
             renames += [f"{col!r} -> {case[0]!r}?"] if case else []
     return f" (renamed by the vendor? {', '.join(renames)})" if renames else ""
-
-
-def _one_row_per_answer(raw: RawFile, contract: Contract) -> RawFile:
-    """Wide survey export -> one row per answered question (question and answer as columns).
-
-    A response that answered none of the questions still is one row (a survey touchpoint without
-    a score), so no response disappears. Row and line numbers stay those of the response."""
-    spec = contract.unpivot
-    questions = list(spec.questions)
-    keep = [c for c in raw.columns if c not in questions]
-    consts = sorted({name for c in spec.questions.values() for name in c})
-    parts = [
-        raw.frame.select(
-            *keep, ROW, LINE, pl.lit(q).alias(QUESTION), pl.col(q).alias(ANSWER),
-            *(pl.lit(spec.questions[q].get(name), dtype=pl.String).alias(f"__q_{name}") for name in consts),
-        )
-        for q in questions
-    ]
-    answers = pl.concat(parts).filter(pl.col(ANSWER).str.strip_chars() != "")
-    unanswered = raw.frame.filter(~pl.col(ROW).is_in(answers[ROW].implode())).select(
-        *keep, ROW, LINE, pl.lit(None, dtype=pl.String).alias(QUESTION), pl.lit(None, dtype=pl.String).alias(ANSWER),
-        *(pl.lit(None, dtype=pl.String).alias(f"__q_{name}") for name in consts),
-    )
-    frame = pl.concat([answers, unanswered]).sort([ROW, QUESTION], nulls_last=True)
-    return RawFile([*keep, QUESTION, ANSWER, *(f"__q_{n}" for n in consts)], frame, raw.rejects)
-
-
-# --- parsing -------------------------------------------------------------------------------
-
-
-def _text(col: str) -> pl.Expr:
-    """Vendor text, trimmed, empty as null."""
-    stripped = pl.col(col).str.strip_chars()
-    return pl.when(stripped == "").then(None).otherwise(stripped)
-
-
-def _value_expr(name: str, spec: FieldSpec) -> pl.Expr:
-    """The field's value before typing: mapped code values, defaults, constants."""
-    if spec.value is not None:
-        return pl.lit(spec.value, dtype=pl.String)
-    raw = _raw_value(spec)
-    value = raw
-    if spec.map is not None:
-        lowered = {k.strip().lower(): v for k, v in spec.map.items()}
-        value = value.str.to_lowercase().replace_strict(lowered, default=None, return_dtype=pl.String)
-    if spec.default is not None:
-        value = pl.when(raw.is_null()).then(pl.lit(spec.default)).otherwise(value)
-    return value
-
-
-def _raw_value(spec: FieldSpec) -> pl.Expr:
-    """The vendor's text for a field: its column, else the first non-empty fallback column."""
-    return pl.coalesce([_text(c) for c in (spec.column, *spec.fallback_columns)]) if spec.fallback_columns else _text(spec.column)
-
-
-def _field_exprs(contract: Contract) -> list[pl.Expr]:
-    types = TARGET_FIELDS[contract.target]
-    exprs = []
-    for name, spec in contract.fields.items():
-        value = _value_expr(name, spec)
-        ftype = types[name]
-        if ftype == "email":
-            value = value.str.to_lowercase()
-        elif ftype in ("integer", "decimal"):
-            if spec.thousands_separator:
-                value = value.str.replace_all(spec.thousands_separator, "", literal=True)
-            if spec.decimal_separator != ".":
-                value = value.str.replace(spec.decimal_separator, ".", literal=True)
-            value = value.cast(pl.Int64 if ftype == "integer" else pl.Float64, strict=False)
-        elif ftype == "date":
-            value = value.str.strptime(pl.Date, spec.format, strict=False) if spec.format else value.cast(pl.Date, strict=False)
-        elif ftype == "datetime":
-            value = _parse_timestamp(value, spec.format, contract.timezone)
-        exprs.append(value.alias(name))
-    return exprs
-
-
-def _parse_timestamp(value: pl.Expr, fmt: str | None, timezone: str) -> pl.Expr:
-    if fmt and ("%z" in fmt or "%:z" in fmt or "%#z" in fmt):
-        parsed = value.str.strptime(pl.Datetime("us"), fmt, strict=False)
-        return parsed.dt.convert_time_zone("UTC")
-    parsed = value.str.strptime(pl.Datetime("us"), fmt, strict=False) if fmt else value.cast(pl.Datetime("us"), strict=False)
-    # Local times that do not exist (spring-forward gap) become null and are quarantined;
-    # ambiguous ones (fall-back hour) take the earlier instant.
-    return parsed.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
-
-
-def _key_expr(contract: Contract) -> pl.Expr:
-    """The vendor record key; email parts normalized so case and spaces do not make new keys."""
-    email_cols = {s.column for n, s in contract.fields.items() if TARGET_FIELDS[contract.target][n] == "email"}
-    parts = [_text(c).str.to_lowercase() if c in email_cols else _text(c) for c in contract.record_key]
-    key = pl.concat_str([p.fill_null("") for p in parts], separator="|")
-    return pl.when(pl.all_horizontal([p.is_null() for p in parts])).then(None).otherwise(key)
-
-
-def _query_param(url: pl.Expr, param: str) -> pl.Expr:
-    value = url.str.extract(rf"[?&]{param}=([^&#]*)", 1)
-    value = value.str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True)
-    return pl.when(value == "").then(None).otherwise(value)
-
-
-def _derive(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> pl.DataFrame:
-    """Columns every touchpoint has that the contract does not fill directly."""
-    if contract.target != "touchpoints":
-        return frame
-    fields = set(contract.fields)
-    cols: list[pl.Expr] = []
-    url = pl.col("landing_url") if "landing_url" in fields else pl.lit(None, dtype=pl.String)
-    cols.append(url.str.replace(r"[?#].*$", "").alias("landing_page"))
-    for utm in UTM_FIELDS:
-        if utm not in fields:
-            cols.append(_query_param(url, utm).alias(utm))
-    if "click_id" not in fields:
-        cols.append(pl.coalesce([_query_param(url, p) for p in CLICK_ID_PARAMS]).alias("click_id"))
-    for name in ("email", "anonymous_id", "contact_id", "referrer_email", "referral_code", "referred_by_code",
-                 "campaign_id", "campaign_name", "revenue",
-                 "currency", "score", "score_scale", "channel", "journey_stage", "need"):
-        if name not in fields:
-            dtype = pl.Float64 if name in ("revenue", "score") else pl.String
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    frame = frame.with_columns(cols)
-    return frame.with_columns(
-        pl.coalesce(
-            pl.col("channel"),
-            classification.channel_from_utm(),
-            pl.lit(contract.channel_default or "other"),
-        ).alias("channel"),
-        pl.coalesce(pl.col("journey_stage"), classification.stage_of_type()).alias("journey_stage"),
-        pl.coalesce(
-            pl.col("need"),
-            classification.need_of(["campaign_name", "utm_campaign", "landing_page"]),
-        ).alias("need"),
-    )
-
-
-# --- validation ----------------------------------------------------------------------------
-
-
-def _reason_expr(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> pl.Expr:
-    """All of a row's problems, '; '-joined, or null for a good row."""
-    checks: list[pl.Expr] = []
-
-    def problem(cond: pl.Expr, *parts: pl.Expr | str) -> None:
-        msg = pl.concat_str([p if isinstance(p, pl.Expr) else pl.lit(p) for p in parts])
-        checks.append(pl.when(cond).then(msg))
-
-    types = TARGET_FIELDS[contract.target]
-    for name, spec in contract.fields.items():
-        if spec.column is None:
-            continue
-        raw = _raw_value(spec)
-        # a wide export's answer is named by its question column
-        label = pl.concat_str([pl.lit("column '"), pl.col(QUESTION), pl.lit("': '")]) if spec.column == ANSWER else f"column '{spec.column}': '"
-        ftype = types[name]
-        parsed_null = pl.col(name).is_null() & raw.is_not_null()
-        if spec.map is not None:
-            problem(parsed_null, label, raw, f"' is an unknown code (contract maps {sorted(spec.map)})")
-        elif ftype in ("datetime", "date"):
-            problem(parsed_null, label, raw, f"' is not a {ftype} in format '{spec.format}' ({contract.timezone})")
-        elif ftype in ("integer", "decimal"):
-            problem(parsed_null, label, raw, f"' is not {'an integer' if ftype == 'integer' else 'a number'}")
-        elif ftype == "email":
-            problem(pl.col(name).is_not_null() & ~pl.col(name).str.contains(EMAIL_PATTERN), label, raw, "' is not an email address")
-        enum = ENUM_FIELDS.get(name)
-        if enum is not None and spec.map is None:
-            problem(pl.col(name).is_not_null() & ~pl.col(name).is_in(enum()), label, raw, f"' is not one of {enum()}")
-
-    for name in REQUIRED_FIELDS[contract.target]:
-        spec = contract.fields.get(name)
-        source = f"column '{spec.column}'" if spec and spec.column else name
-        raw_null = _raw_value(spec).is_null() if spec and spec.column else pl.lit(True)
-        problem(pl.col(name).is_null() & raw_null, f"{source} is empty ({name} is required)")
-
-    problem(pl.col(KEY).is_null(), f"record key {contract.record_key} is empty")
-    keyed = pl.col(KEY).is_not_null()
-    first_row = pl.col(ROW).min().over(KEY)
-    problem(keyed & (pl.col(ROW) != first_row), "record key '", pl.col(KEY), "' repeats row ", first_row.cast(pl.String), " of this file with different values")
-
-    now = lineage.ingested_at + FUTURE_TOLERANCE
-    if contract.target == "touchpoints":
-        id_cols = [contract.fields[c].column or c for c in ("email", "anonymous_id", "contact_id") if c in contract.fields]
-        problem(pl.col("email").is_null() & pl.col("anonymous_id").is_null() & pl.col("contact_id").is_null(),
-                f"no identity: {id_cols} empty")
-        problem(pl.col("occurred_at") > pl.lit(now), "occurred_at ", pl.col("occurred_at").cast(pl.String), " is in the future (wrong time zone in the contract?)")
-    else:
-        problem(pl.col("spend_date") > pl.lit(now.date()), "spend_date ", pl.col("spend_date").cast(pl.String), " is in the future")
-
-    reason = pl.concat_str(checks, separator="; ", ignore_nulls=True)
-    return pl.when(reason == "").then(None).otherwise(reason).alias(REASON)
 
 
 # --- outputs -------------------------------------------------------------------------------
