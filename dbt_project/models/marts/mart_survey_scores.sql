@@ -1,0 +1,109 @@
+-- NPS and CSAT by period and breakdown. Definitions in _marts__models.yml.
+{%- set period = var('survey_period') %}
+{%- set breakdowns = [
+    ('all', "'all'"),
+    ('touchpoint_asked', "coalesce(touchpoint_asked, '(none)')"),
+    ('journey_stage', "coalesce(stage_at_response, '(none)')"),
+    ('last_touch_channel', "coalesce(last_touch_channel, '(none)')"),
+    ('acquisition_channel', "coalesce(acquisition_channel, '(none)')"),
+] %}
+
+with touchpoints as (
+    select * from {{ ref('int_touchpoints_staged') }}
+),
+
+stages as (
+    select * from {{ ref('journey_stages') }}
+),
+
+people as (
+    select person_key, acquisition_channel from {{ ref('dim_people') }}
+),
+
+answers as (
+    select touchpoint_id, person_key, occurred_at, score, score_scale, campaign_name as touchpoint_asked
+    from touchpoints
+    where touchpoint_type = 'survey_response' and score is not null
+),
+
+-- the respondent's journey up to the answer (survey answers themselves excluded)
+earlier as (
+    select
+        answers.touchpoint_id,
+        earlier_touch.funnel_stage_order,
+        earlier_touch.channel,
+        row_number() over (
+            partition by answers.touchpoint_id
+            order by earlier_touch.occurred_at desc, earlier_touch.touchpoint_id desc
+        ) as recency
+    from answers
+    inner join touchpoints as earlier_touch
+        on earlier_touch.person_key = answers.person_key
+        and earlier_touch.occurred_at <= answers.occurred_at
+        and earlier_touch.touchpoint_type <> 'survey_response'
+),
+
+context as (
+    select
+        touchpoint_id,
+        max(funnel_stage_order) as stage_order_at_response,
+        max(case when recency = 1 then channel end) as last_touch_channel
+    from earlier
+    group by touchpoint_id
+),
+
+enriched as (
+    select
+        answers.*,
+        {{ dbt.date_trunc(period, 'answers.occurred_at') }} as response_period,
+        stages.journey_stage as stage_at_response,
+        context.last_touch_channel,
+        people.acquisition_channel
+    from answers
+    left join context on answers.touchpoint_id = context.touchpoint_id
+    left join stages on context.stage_order_at_response = stages.stage_order
+    left join people on answers.person_key = people.person_key
+),
+
+broken_down as (
+    {%- for name, expression in breakdowns %}
+    select '{{ name }}' as breakdown, {{ expression }} as breakdown_value, enriched.*
+    from enriched
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+aggregated as (
+    select
+        response_period,
+        score_scale,
+        breakdown,
+        breakdown_value,
+        count(*) as responses,
+        avg(score) as mean_score,
+        sum(case when score >= 9 then 1 else 0 end) as nps_promoters,
+        sum(case when score >= 7 and score < 9 then 1 else 0 end) as nps_passives,
+        sum(case when score <= 6 then 1 else 0 end) as nps_detractors,
+        sum(case when score >= 4 then 1 else 0 end) as csat_satisfied
+    from broken_down
+    group by response_period, score_scale, breakdown, breakdown_value
+),
+
+final as (
+    select
+        response_period,
+        score_scale,
+        breakdown,
+        breakdown_value,
+        responses,
+        mean_score,
+        case when score_scale = 'nps_0_10' then nps_promoters end as promoters,
+        case when score_scale = 'nps_0_10' then nps_passives end as passives,
+        case when score_scale = 'nps_0_10' then nps_detractors end as detractors,
+        case when score_scale = 'nps_0_10' then 100.0 * (nps_promoters - nps_detractors) / responses end as nps,
+        case when score_scale = 'csat_1_5' then csat_satisfied end as satisfied,
+        case when score_scale = 'csat_1_5' then 100.0 * csat_satisfied / responses end as csat
+    from aggregated
+)
+
+select * from final
