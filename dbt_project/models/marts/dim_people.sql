@@ -116,14 +116,13 @@ final as (
         coalesce(referrals_made.people_referred, 0) as people_referred,
         latest_nps.latest_nps,
         latest_nps.latest_nps_at,
-        case
-            when activity.purchases > 0
-                and (coalesce(referrals_made.people_referred, 0) > 0 or latest_nps.latest_nps >= 9)
-                then 'fan'
-            when activity.purchases > 0 then 'customer'
-            when activity.first_lead_at is not null then 'lead'
-            else 'visitor'
-        end as lifecycle_state
+        {{ lifecycle_state(
+            has_appeared='true',
+            is_lead='activity.first_lead_at is not null',
+            is_customer='activity.purchases > 0',
+            has_referred='coalesce(referrals_made.people_referred, 0) > 0',
+            latest_nps='latest_nps.latest_nps',
+        ) }} as lifecycle_state
     from activity
     inner join first_touch on activity.person_key = first_touch.person_key
     left join referred_by on activity.person_key = referred_by.person_key
