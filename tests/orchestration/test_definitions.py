@@ -20,6 +20,7 @@ ASSETS = {
     "stg_lake__touchpoints", "stg_lake__ad_spend", "stg_lake__quarantine", "stg_lake__load_log", "stg_lake__identity_map", "stg_lake__identity_links",
     "load_log", "quarantine",
     "int_touchpoints_deduplicated", "int_touchpoints_resolved", "int_touchpoints_staged", "int_referrals_by_code",
+    "int_funnel_person_stages", "mart_stage_funnel_trend",
     "fct_touchpoints", "fct_ad_spend", "dim_people", "mart_stage_funnel", "mart_retention_cohorts", "mart_survey_scores", "mart_lifecycle",
 }
 

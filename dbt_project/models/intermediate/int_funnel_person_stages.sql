@@ -1,0 +1,62 @@
+-- Each person x journey stage: when the person reached the stage within the conversion window.
+-- A person enters at their first touchpoint (entry = awareness); reaching a later stage counts as
+-- reaching every earlier one; a stage counts only if reached within funnel_conversion_window_days.
+{%- set window_days = var('funnel_conversion_window_days') %}
+
+with touchpoints as (
+    select person_key, occurred_at, funnel_stage_order from {{ ref('int_touchpoints_staged') }}
+),
+
+people as (
+    select
+        person_key,
+        first_touch_at as entry_at,
+        first_touch_channel,
+        first_touch_campaign,
+        first_touch_need
+    from {{ ref('dim_people') }}
+),
+
+stages as (
+    select * from {{ ref('journey_stages') }}
+),
+
+-- earliest touch per person and stage, inside the conversion window
+stage_firsts as (
+    select
+        touchpoints.person_key,
+        touchpoints.funnel_stage_order as stage_order,
+        min(touchpoints.occurred_at) as first_at
+    from touchpoints
+    inner join people on touchpoints.person_key = people.person_key
+    where touchpoints.occurred_at <= {{ dbt.dateadd('day', window_days, 'people.entry_at') }}
+    group by touchpoints.person_key, touchpoints.funnel_stage_order
+),
+
+reached as (
+    select
+        people.*,
+        stages.journey_stage,
+        stages.stage_order,
+        min(stage_firsts.first_at) over (
+            partition by people.person_key
+            order by stages.stage_order desc
+            rows between unbounded preceding and current row
+        ) as reached_at
+    from people
+    cross join stages
+    left join stage_firsts
+        on people.person_key = stage_firsts.person_key
+        and stages.stage_order = stage_firsts.stage_order
+),
+
+final as (
+    select
+        *,
+        case
+            when reached_at is not null then {{ dbt.datediff('entry_at', 'reached_at', 'second') }} / 3600.0
+        end as hours_from_entry
+    from reached
+)
+
+select * from final
