@@ -148,7 +148,7 @@ def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
     shutil.copyfile(s.warehouse, target)
     env["TOUCHLINE_WAREHOUSE"] = str(target)
     dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "run", "--select", "mart_stage_funnel", "--vars", "{funnel_conversion_window_days: 3}",
+    subprocess.run([str(dbt), "run", "--select", "int_funnel_person_stages", "mart_stage_funnel", "--vars", "{funnel_conversion_window_days: 3}",
                     "--profiles-dir", str(settings_module.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
                    cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
     with duckdb.connect(str(target), read_only=True) as con:

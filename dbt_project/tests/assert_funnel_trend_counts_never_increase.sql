@@ -1,0 +1,2 @@
+-- DESIGN invariant, weekly trend: funnel counts never increase from one stage to the next.
+{{ funnel_increases('mart_stage_funnel_trend') }}
