@@ -11,6 +11,7 @@ from rich.table import Table
 from touchline.settings import Settings
 
 MART_PREFIXES = ("fct_", "dim_", "mart_")
+QUALITY_TABLES = ("load_log", "quarantine")
 
 
 @dataclass
@@ -115,4 +116,5 @@ def mart_row_counts(settings: Settings) -> dict[str, int]:
         names = [r[0] for r in con.sql(
             "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
         ).fetchall()]
-        return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in names if n.startswith(MART_PREFIXES)}
+        shown = [n for n in names if n.startswith(MART_PREFIXES)] + [n for n in QUALITY_TABLES if n in names]
+        return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in shown}
