@@ -2,7 +2,7 @@
 {%- set period = var('lifecycle_period') %}
 
 with touchpoints as (
-    select person_key, occurred_at, touchpoint_type, score, score_scale, referrer_person_key
+    select person_key, occurred_at, touchpoint_type, revenue_reporting, score, score_scale, referrer_person_key
     from {{ ref('int_touchpoints_staged') }}
 ),
 
@@ -13,24 +13,10 @@ periods as (
     from touchpoints
 ),
 
-activity_kinds as (
-    select 'purchase' as activity_kind
-    union all
-    select 'any_touchpoint' as activity_kind
-),
-
-activity as (
-    select distinct
-        activity_kinds.activity_kind,
-        touchpoints.person_key,
-        {{ dbt.date_trunc(period, 'touchpoints.occurred_at') }} as period_start
-    from touchpoints
-    cross join activity_kinds
-    where activity_kinds.activity_kind = 'any_touchpoint' or touchpoints.touchpoint_type = 'purchase'
-),
+{{ activity_by_period_ctes(period) }},
 
 first_active as (
-    select activity_kind, person_key, min(period_start) as first_period
+    select activity_kind, person_key, min(activity_period) as first_period
     from activity
     group by activity_kind, person_key
 ),
@@ -47,7 +33,7 @@ person_periods as (
     left join activity
         on activity.activity_kind = first_active.activity_kind
         and activity.person_key = first_active.person_key
-        and activity.period_start = periods.period_start
+        and activity.activity_period = periods.period_start
 ),
 
 with_previous as (
