@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from touchline import settings as settings_module
 
@@ -87,6 +88,62 @@ def run() -> None:
         raise typer.Exit(2) from None
     outcome.print(console)
     raise typer.Exit(0 if outcome.success else 1)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A read-only SQL statement over the warehouse.")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or parquet.")] = "table",
+    out: Annotated[Path | None, typer.Option(help="File for csv/parquet output (csv without it goes to stdout).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
+) -> None:
+    """Query the warehouse read-only: a table on the terminal, or CSV / Parquet."""
+    import csv
+
+    from touchline.analyst import QueryError, export_query, run_query
+
+    s = settings_module.load()
+    if fmt not in ("table", "csv", "parquet"):
+        err.print(f"[red]--format must be table, csv or parquet, not {fmt!r}[/red]")
+        raise typer.Exit(2)
+    try:
+        if out is not None and fmt in ("csv", "parquet"):
+            rows = export_query(s, sql, out, fmt)
+            err.print(f"wrote {rows:,} rows to {out}")
+            return
+        if fmt == "parquet":
+            err.print("[red]--format parquet needs --out FILE[/red]")
+            raise typer.Exit(2)
+        columns, rows = run_query(s, sql)
+    except QueryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table(*columns, show_edge=False)
+    for row in rows[:limit]:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    console.print(f"{len(rows):,} rows" + (f" (first {limit} shown; --format csv for all)" if len(rows) > limit else ""))
+
+
+@app.command()
+def marts() -> None:
+    """Each mart with its rows, last build time and description."""
+    from touchline.analyst import QueryError, list_marts
+
+    try:
+        infos = list_marts(settings_module.load())
+    except QueryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    table = Table("table", "rows", "built (UTC)", "description", show_edge=False)
+    for m in infos:
+        table.add_row(m.name, f"{m.rows:,}", m.built_at.strftime("%Y-%m-%d %H:%M") if m.built_at else "-", m.description.split(". ")[0][:100])
+    console.print(table)
 
 
 @app.command()

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
+from touchline.analyst import mart_row_counts
 from touchline.settings import Settings
 
-MART_PREFIXES = ("fct_", "dim_", "mart_")
-QUALITY_TABLES = ("load_log", "quarantine")
 
 
 @dataclass
@@ -100,21 +99,8 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     graph = defs.resolve_asset_graph()
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     outcome.skipped_assets = sorted(k.to_user_string() for k in materializable - materialized)
-    outcome.mart_rows = mart_row_counts(settings)
+    outcome.mart_rows = mart_row_counts(settings) if settings.warehouse.exists() else {}
     report = settings.lake / "_reports" / "ingest_latest.json"
     if report.exists():
         outcome.ingest_totals = json.loads(report.read_text()).get("totals", {})
     return outcome
-
-
-def mart_row_counts(settings: Settings) -> dict[str, int]:
-    import duckdb
-
-    if not settings.warehouse.exists():
-        return {}
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        names = [r[0] for r in con.sql(
-            "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
-        ).fetchall()]
-        shown = [n for n in names if n.startswith(MART_PREFIXES)] + [n for n in QUALITY_TABLES if n in names]
-        return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in shown}
