@@ -7,15 +7,10 @@ import dagster as dg
 import duckdb
 
 from expectations.suites import ad_spend_suite, touchpoints_suite
-from expectations.validate import SuiteOutcome, validate_frame
+from expectations.validate import SuiteOutcome, validate_parquet
 from ingestion import storage
 from orchestration.normalize import AD_SPEND, QUARANTINE, TOUCHPOINTS
 from orchestration.resources import TouchlineResource
-
-
-def _read(table_glob: str):
-    with duckdb.connect() as con:
-        return con.sql(f"select * from read_parquet('{table_glob}', union_by_name = true)").df()
 
 
 def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
@@ -40,13 +35,13 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
 @dg.asset_check(asset=TOUCHPOINTS, blocking=True, description="Great Expectations suite expectations/suites.py:touchpoints_suite")
 def touchpoints_expectations(touchline: TouchlineResource) -> dg.AssetCheckResult:
     lake = touchline.settings().lake
-    return _result(validate_frame("touchpoints", _read(storage.table_glob(lake, "touchpoints")), touchpoints_suite()))
+    return _result(validate_parquet("touchpoints", storage.table_glob(lake, "touchpoints"), touchpoints_suite()))
 
 
 @dg.asset_check(asset=AD_SPEND, blocking=True, description="Great Expectations suite expectations/suites.py:ad_spend_suite")
 def ad_spend_expectations(touchline: TouchlineResource) -> dg.AssetCheckResult:
     lake = touchline.settings().lake
-    return _result(validate_frame("ad_spend", _read(storage.table_glob(lake, "ad_spend")), ad_spend_suite()))
+    return _result(validate_parquet("ad_spend", storage.table_glob(lake, "ad_spend"), ad_spend_suite()))
 
 
 @dg.asset_check(asset=QUARANTINE, blocking=True, description="Every input row is accounted for, per file: read = loaded + quarantined + duplicates.")
