@@ -64,6 +64,20 @@ def query(settings, sql):
         return con.execute(sql).fetchall()
 
 
+def dbt_on_a_copy(s, tmp_path: Path, *args: str) -> Path:
+    """Run a dbt command against a copy of the built warehouse (target files under tmp_path)."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "wh.duckdb"
+    shutil.copyfile(s.warehouse, target)
+    env = {**s.dbt_env(), "TOUCHLINE_WAREHOUSE": str(target), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run([str(dbt), *args, "--profiles-dir", str(settings_module.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
+                   cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
+    return target
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     from touchline.pipeline import run_pipeline
@@ -140,17 +154,8 @@ def test_tiny_run_funnel(tiny_run):
 def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
     """With a 3-day conversion window only Alice's purchase (+52h) still counts; Dan's is +74h."""
     s, _ = tiny_run
-    import subprocess
-    import sys
-
-    env = {**s.dbt_env(), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
-    target = tmp_path / "wh.duckdb"
-    shutil.copyfile(s.warehouse, target)
-    env["TOUCHLINE_WAREHOUSE"] = str(target)
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "run", "--select", "int_funnel_person_stages", "mart_stage_funnel", "--vars", "{funnel_conversion_window_days: 3}",
-                    "--profiles-dir", str(settings_module.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
-                   cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
+    target = dbt_on_a_copy(s, tmp_path, "run", "--select", "int_funnel_person_stages", "mart_stage_funnel",
+                           "--vars", "{funnel_conversion_window_days: 3}")
     with duckdb.connect(str(target), read_only=True) as con:
         reached = con.execute("select list(people_reached order by stage_order) from mart_stage_funnel where breakdown = 'all'").fetchall()
     assert reached == [([4, 3, 1, 0, 0],)]  # retention: Alice +215h and Dan +94h are both past 72h
@@ -222,18 +227,9 @@ def test_no_raw_email_anywhere_in_the_warehouse(tiny_run):
 def test_dbt_docs_build_and_every_mart_column_is_described(tiny_run, tmp_path):
     """`dbt docs generate` works offline, and every column analysts see carries a description."""
     import json
-    import subprocess
-    import sys
 
     s, _ = tiny_run
-    env = {**s.dbt_env(), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
-    target = tmp_path / "wh.duckdb"
-    shutil.copyfile(s.warehouse, target)
-    env["TOUCHLINE_WAREHOUSE"] = str(target)
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "docs", "generate", "--profiles-dir", str(settings_module.DBT_PROJECT_DIR),
-                    "--target-path", str(tmp_path / "target")],
-                   cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
+    dbt_on_a_copy(s, tmp_path, "docs", "generate")
     assert (tmp_path / "target" / "index.html").exists()
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
