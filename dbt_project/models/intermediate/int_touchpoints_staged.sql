@@ -1,6 +1,8 @@
 -- Touchpoints with the funnel stage they count for, the person's purchase sequence and revenue
 -- in the reporting currency (var reporting_currency, rates from seeds/currency_rates.csv).
 -- A person's first purchase reaches the purchase stage; a repeat purchase reaches retention.
+-- Post-purchase stages need a purchase: a survey answer or referral before the person's first
+-- purchase (a post-support survey, an invite from a non-customer) counts as consideration.
 with touchpoints as (
     select * from {{ ref('int_touchpoints_resolved') }}
 ),
@@ -22,7 +24,9 @@ numbered as (
                     partition by person_key, touchpoint_type
                     order by occurred_at, touchpoint_id
                 )
-        end as purchase_number
+        end as purchase_number,
+        min(case when touchpoint_type = 'purchase' then occurred_at end)
+            over (partition by person_key) as first_purchase_at
     from touchpoints
 ),
 
@@ -31,6 +35,9 @@ staged as (
         numbered.*,
         case
             when numbered.purchase_number > 1 then 'retention'
+            when numbered.journey_stage in ('retention', 'advocacy')
+                and (numbered.first_purchase_at is null or numbered.occurred_at < numbered.first_purchase_at)
+                then 'consideration'
             else numbered.journey_stage
         end as funnel_stage
     from numbered
