@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,9 +15,6 @@ class LandedFile:
     day: date
     path: Path
     relative: str  # path relative to the landing root, as recorded in lineage
-
-    def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)

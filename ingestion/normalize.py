@@ -9,6 +9,7 @@ reason names the vendor column and the offending value.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ import polars as pl
 from ingestion import identity, parsing, schema, validation, wide
 from ingestion.contracts import Contract
 from ingestion.parsing import KEY
-from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, read_export
+from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, parse_export
 from ingestion.validation import REASON
 
 
@@ -32,6 +33,7 @@ class FileResult:
     links: pl.DataFrame  # identity links (ingestion/identity.py), in the identity_links schema
     rows_read: int
     duplicates_dropped: int
+    file_sha256: str = ""  # of the bytes read; empty when the file could not be read at all
 
     @property
     def rows_loaded(self) -> int:
@@ -50,6 +52,7 @@ class FileResult:
             "rows_quarantined": self.rows_quarantined,
             "duplicates_dropped": self.duplicates_dropped,
             "file_rejected": bool((self.quarantine["source_row"] == 0).any()),
+            "file_sha256": self.file_sha256,
         }
 
 
@@ -62,9 +65,20 @@ class Lineage:
 
 
 def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResult:
+    """Read the file once: its checksum and its records come from the same bytes."""
     try:
-        raw = read_export(path, contract.file)
-    except (UnreadableFile, OSError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _rejected_file(contract, lineage, f"file unreadable: {exc}")
+    result = _normalize(contract, data, lineage)
+    result.file_sha256 = hashlib.sha256(data).hexdigest()
+    return result
+
+
+def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
+    try:
+        raw = parse_export(data, contract.file)
+    except UnreadableFile as exc:
         return _rejected_file(contract, lineage, f"file unreadable: {exc}")
 
     missing = [c for c in contract.required_vendor_columns() if c not in raw.columns]

@@ -59,7 +59,10 @@ _ENCODING_HINTS = {
 
 
 def read_export(path: Path, spec: FileSpec) -> RawFile:
-    data = path.read_bytes()
+    return parse_export(path.read_bytes(), spec)
+
+
+def parse_export(data: bytes, spec: FileSpec) -> RawFile:
     if not data.strip():
         raise UnreadableFile("empty file (0 bytes or only whitespace): the export produced nothing")
     for signature, what in _BINARY.items():

@@ -12,7 +12,7 @@ import polars as pl
 
 from ingestion import identity, schema, storage
 from ingestion.contracts import Contract
-from ingestion.landing import LandedFile, Stray, discover
+from ingestion.landing import LandedFile, discover
 from ingestion.normalize import FileResult, Lineage, normalize_file
 
 
@@ -85,7 +85,7 @@ def ingest(
         contract = contracts[landed.source]
         result = normalize_file(contract, landed.path, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
-        report.files.append(result.stats() | {"day": landed.day.isoformat(), "file_sha256": landed.checksum()})
+        report.files.append(result.stats() | {"day": landed.day.isoformat()})
         report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
         if progress:
             progress(landed)
@@ -102,8 +102,6 @@ def _write(lake: Path, contract: Contract, landed: LandedFile, result: FileResul
     else:
         qpath.unlink(missing_ok=True)  # a fixed re-delivery clears the file's old quarantine
 
-
-__all__ = ["IngestReport", "Stray", "ingest"]
 
 
 def resolve_identities(lake: Path) -> pl.DataFrame:

@@ -31,10 +31,6 @@ class Settings:
     extra_contract_dirs: tuple[Path, ...]
     landing_configured: bool
 
-    @property
-    def docs_dir(self) -> Path:
-        return self.data_dir / "docs"
-
     def dbt_env(self) -> dict[str, str]:
         """Environment dbt reads through env_var() in profiles.yml and sources."""
         return {

@@ -35,7 +35,7 @@ def test_mailchimp_rows_are_typed_classified_and_accounted_for(tmp_path):
     path = write_export(tmp_path, "mailchimp_activity", "2026-10-01", MAILCHIMP)
     result = run("mailchimp_activity", path, tmp_path)
 
-    assert result.stats() == {
+    assert {k: v for k, v in result.stats().items() if k != "file_sha256"} == {
         "source_system": "mailchimp_activity", "source_file": "mailchimp_activity/2026-10-01/export.csv",
         "rows_read": 9, "rows_loaded": 2, "rows_quarantined": 6, "duplicates_dropped": 1, "file_rejected": False,
     }
@@ -67,6 +67,19 @@ def test_quarantine_names_line_column_and_value(tmp_path):
     assert reasons[9] == "malformed record: 2 fields, header has 8 (too few fields)"
     assert reasons[10] == "column 'Email Address': 'not-an-email' is not an email address"
     assert json.loads(q.filter(pl.col("source_line") == 5)["raw_record"][0])["Action"] == "opened"
+
+
+def test_checksum_is_of_the_bytes_read_even_for_a_rejected_file(tmp_path):
+    import hashlib
+
+    good = write_export(tmp_path, "mailchimp_activity", "2026-10-01", MAILCHIMP)
+    empty = tmp_path / "mailchimp_activity" / "2026-10-02" / "export.csv"
+    empty.parent.mkdir(parents=True)
+    empty.write_bytes(b"")
+    for path in (good, empty):
+        stats = run("mailchimp_activity", path, tmp_path).stats()
+        assert stats["file_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert run("mailchimp_activity", empty, tmp_path).stats()["file_rejected"] is True
 
 
 def test_identical_file_gives_identical_ids(tmp_path):
