@@ -13,6 +13,9 @@ from ingestion.contracts import TARGET_FIELDS, Contract, FieldSpec
 
 KEY = "__key"
 CLICK_ID_PARAMS = ("gclid", "fbclid", "msclkid", "ttclid", "dclid")
+# The ad platform's campaign id in a landing URL: GA4's utm_id (filled by the platforms' URL
+# templates, e.g. {campaignid} / {{campaign.id}}), then Google Ads auto-tagging's gad_campaignid.
+CAMPAIGN_ID_PARAMS = ("utm_id", "gad_campaignid")
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
@@ -100,8 +103,10 @@ def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
             cols.append(query_param(url, utm).alias(utm))
     if "click_id" not in fields:
         cols.append(pl.coalesce([query_param(url, p) for p in CLICK_ID_PARAMS]).alias("click_id"))
+    if "campaign_id" not in fields:
+        cols.append(pl.coalesce([query_param(url, p) for p in CAMPAIGN_ID_PARAMS]).alias("campaign_id"))
     for name in ("email", "anonymous_id", "contact_id", "referrer_email", "referral_code", "referred_by_code",
-                 "campaign_id", "campaign_name", "revenue",
+                 "campaign_name", "revenue",
                  "currency", "score", "score_scale", "channel", "journey_stage", "need"):
         if name not in fields:
             dtype = pl.Float64 if name in ("revenue", "score") else pl.String

@@ -158,3 +158,15 @@ def test_surveymonkey_wide_export_one_touchpoint_per_answer(tmp_path):
     q = result.quarantine.row(0, named=True)
     assert (q["source_row"], q["source_line"]) == (4, 6)
     assert q["reason"] == f"column '{csat}': 'five' is not a number"
+
+
+def test_ad_click_campaign_id_from_utm_id_or_google_auto_tagging(tmp_path):
+    rows = [["e1", "2026-10-01T08:00:00.000Z", "v1", "", "https://shop.example/sale?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale&utm_id=20311002&gclid=G1", ""],
+            ["e2", "2026-10-01T09:00:00.000Z", "v2", "", "https://shop.example/?gad_source=1&gad_campaignid=20311001&gclid=G2", ""],
+            ["e3", "2026-10-01T10:00:00.000Z", "v3", "", "https://shop.example/?utm_source=facebook&utm_medium=paid_social", ""]]
+    out = run(tmp_path, "ad_clicks", write_export(tmp_path, "ad_clicks", "2026-10-01", rows)).rows
+    assert out.select("campaign_id", "utm_campaign", "click_id", "landing_page").rows() == [
+        ("20311002", "spring_sale", "G1", "https://shop.example/sale"),
+        ("20311001", None, "G2", "https://shop.example/"),
+        (None, None, None, "https://shop.example/"),
+    ]

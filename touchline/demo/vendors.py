@@ -111,7 +111,7 @@ def to_rows(rng: random.Random, event: Event) -> list[tuple[str, date, list[str]
         source, medium = ("google", "cpc") if c.platform == "google" else ("facebook", "paid_social")
         clicked = click_id(p.index, d["n"], c.platform)
         url = (f"{cat.SHOP_URL}{c.landing_path}?utm_source={source}&utm_medium={medium}"
-               f"&utm_campaign={c.slug}&utm_content=ad{d['n'] + 1}&{click_param}={clicked}")
+               f"&utm_campaign={c.slug}&utm_id={c.campaign_id}&utm_content=ad{d['n'] + 1}&{click_param}={clicked}")
         identified = p.lead_at is not None and at >= p.lead_at  # the tag knows the email after the form
         row = [f"clk-{p.index}-{d['n']}", at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
                f"v{p.index}", typed_email(rng, p.email) if identified else "", url,

@@ -1,0 +1,117 @@
+-- The touchpoints each journey is made of, before path transforms. A journey is either
+--  * a conversion (var attribution_conversion_types) with the same person's attributable
+--    touchpoints (seed touchpoint_types.is_attributable) strictly before it and at most
+--    var attribution_lookback_days before it (optionally only the last var attribution_max_touchpoints), or
+--  * a person's open journey: their attributable touchpoints after their last conversion (all of
+--    them if they never converted), within the lookback before the latest of them. It has not
+--    converted (yet): the Markov model needs these non-converting paths.
+-- A touchpoint may belong to several conversions' journeys. Ties in time are ordered by touchpoint_id.
+{%- set lookback = var('attribution_lookback_days') %}
+{%- set max_touchpoints = var('attribution_max_touchpoints') %}
+with touchpoints as (
+    select * from {{ ref('int_touchpoints_staged') }}
+),
+
+touchpoint_types as (
+    select * from {{ ref('touchpoint_types') }}
+),
+
+conversions as (
+    select * from {{ ref('int_attribution_conversions') }}
+),
+
+attributable as (
+    select
+        touchpoints.touchpoint_id,
+        touchpoints.person_key,
+        touchpoints.occurred_at,
+        touchpoints.channel,
+        touchpoints.campaign_id,
+        touchpoints.campaign_name
+    from touchpoints
+    inner join touchpoint_types on touchpoints.touchpoint_type = touchpoint_types.touchpoint_type
+    where touchpoint_types.is_attributable
+),
+
+converting as (
+    select
+        conversions.conversion_id as journey_id,
+        true as is_conversion,
+        conversions.person_key,
+        conversions.converted_at as journey_end_at,
+        attributable.touchpoint_id,
+        attributable.occurred_at,
+        attributable.channel,
+        attributable.campaign_id,
+        attributable.campaign_name
+    from conversions
+    inner join attributable
+        on attributable.person_key = conversions.person_key
+        and attributable.occurred_at < conversions.converted_at
+        and attributable.occurred_at >= conversions.converted_at - interval ({{ lookback }}) day
+),
+
+last_conversions as (
+    select person_key, max(converted_at) as last_converted_at
+    from conversions
+    group by person_key
+),
+
+after_last_conversion as (
+    select
+        attributable.*,
+        max(attributable.occurred_at) over (partition by attributable.person_key) as last_touch_at
+    from attributable
+    left join last_conversions on attributable.person_key = last_conversions.person_key
+    where last_conversions.last_converted_at is null
+        or attributable.occurred_at >= last_conversions.last_converted_at
+),
+
+open_journeys as (
+    select
+        'open:' || person_key as journey_id,
+        false as is_conversion,
+        person_key,
+        last_touch_at as journey_end_at,
+        touchpoint_id,
+        occurred_at,
+        channel,
+        campaign_id,
+        campaign_name
+    from after_last_conversion
+    where occurred_at >= last_touch_at - interval ({{ lookback }}) day
+),
+
+journeys as (
+    select * from converting
+    union all
+    select * from open_journeys
+),
+
+numbered as (
+    select
+        *,
+        row_number() over (partition by journey_id order by occurred_at, touchpoint_id) as touch_position,
+        count(*) over (partition by journey_id) as touches_in_journey
+    from journeys
+),
+
+final as (
+    select
+        journey_id,
+        is_conversion,
+        person_key,
+        journey_end_at,
+        touchpoint_id,
+        occurred_at,
+        channel,
+        campaign_id,
+        campaign_name,
+        touch_position
+    from numbered
+    {%- if max_touchpoints is not none %}
+    where touch_position > touches_in_journey - {{ max_touchpoints }}
+    {%- endif %}
+)
+
+select * from final

@@ -1,0 +1,79 @@
+-- Path summary: one row per period and transformed path (channels of its steps, ' > ' between
+-- them): converting and non-converting journeys and the conversions' revenue. Conversions with
+-- no eligible touchpoint have the path '(none)'. The Markov model (mart_attribution_markov) is
+-- computed from this table. Under the frequency transform each step is labelled with its
+-- number of touchpoints, e.g. 'email(2) > paid_search(1)'.
+{%- set transform_names = attribution_transforms() | map(attribute=0) | list %}
+with paths as (
+    select * from {{ ref('int_attribution_paths') }}
+),
+
+conversions as (
+    select * from {{ ref('int_attribution_conversions') }}
+),
+
+steps as (
+    select
+        journey_id,
+        any_value(is_conversion) as is_conversion,
+        any_value(journey_end_at) as journey_end_at,
+        step_position,
+        any_value(channel) as channel,
+        count(*) as touches_in_step
+    from paths
+    group by journey_id, step_position
+),
+
+journeys as (
+    select
+        journey_id,
+        any_value(is_conversion) as is_conversion,
+        any_value(journey_end_at) as journey_end_at,
+        list(channel order by step_position) as path_channels,
+        string_agg(
+            {%- if 'frequency' in transform_names %}
+            channel || '(' || touches_in_step || ')',
+            {%- else %}
+            channel,
+            {%- endif %}
+            ' > ' order by step_position
+        ) as path
+    from steps
+    group by journey_id
+),
+
+with_value as (
+    select
+        {{ dbt.date_trunc(var('attribution_period'), 'journeys.journey_end_at') }} as period_start,
+        journeys.path,
+        journeys.path_channels,
+        journeys.is_conversion,
+        coalesce(conversions.revenue_reporting, 0) as revenue_reporting
+    from journeys
+    left join conversions on journeys.journey_id = conversions.conversion_id
+    union all
+    -- conversions without an eligible touchpoint
+    select
+        conversions.conversion_period,
+        '(none)',
+        cast([] as varchar[]),
+        true,
+        conversions.revenue_reporting
+    from conversions
+    where not exists (select 1 from journeys where journeys.journey_id = conversions.conversion_id)
+),
+
+final as (
+    select
+        period_start,
+        path,
+        any_value(path_channels) as path_channels,
+        len(any_value(path_channels)) as step_count,
+        count(*) filter (where is_conversion) as conversions,
+        count(*) filter (where not is_conversion) as non_conversions,
+        coalesce(sum(revenue_reporting) filter (where is_conversion), 0) as revenue_reporting
+    from with_value
+    group by period_start, path
+)
+
+select * from final
