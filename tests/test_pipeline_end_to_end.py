@@ -205,6 +205,41 @@ def test_demo_landing_zone_end_to_end(tmp_path, monkeypatch):
     funnel = query(s, "select sum(people_reached) filter (where stage_order = 1), sum(people_entered) filter (where stage_order = 1) "
                       "from mart_stage_funnel where breakdown = 'all'")
     assert funnel == [(distinct[1], distinct[1])]
+    attribution_matches_channelattribution(s)
+
+
+def attribution_matches_channelattribution(s):
+    """Our first/last/linear credits and Markov results equal ChannelAttribution's on the demo's
+    own path table (mart_attribution_paths)."""
+    import pytest
+
+    from tests.marts.attribution_reference import reference
+
+    rows = query(s, "select period_start, path_channels, conversions, non_conversions from mart_attribution_paths where step_count > 0")
+    assert sum(r[2] for r in rows) >= 5  # the demo converts people through several channels
+    everything: dict[tuple, list[int]] = {}
+    for _, channels, conv, null in rows:
+        totals = everything.setdefault(tuple(channels), [0, 0])
+        totals[0] += conv
+        totals[1] += null
+    heuristic, _ = reference([(list(p), c, n) for p, (c, n) in everything.items()])
+    ours = query(s, """select attribution_model, channel, sum(credit) from mart_channel_attribution
+                       where attribution_model in ('first_touch', 'last_touch', 'linear') and channel != 'unattributed'
+                       group by all""")
+    names = {"first_touch": "first_touch", "last_touch": "last_touch", "linear": "linear_touch"}
+    for model, channel, credit in ours:
+        assert credit == pytest.approx(heuristic.loc[channel, names[model]], abs=1e-9), (model, channel)
+    assert len(ours) == int((heuristic[list(names.values())] > 0).to_numpy().sum())  # we keep no zero-credit rows
+    for period in sorted({r[0] for r in rows}):
+        paths = [(list(r[1]), r[2], r[3]) for r in rows if r[0] == period]
+        if not any(c for _, c, _ in paths):
+            continue
+        _, chain = reference(paths, max_step=100)
+        markov = query(s, f"select channel, removal_effect, attributed_conversions from mart_attribution_markov where period_start = '{period}'")
+        conversions = sum(c for _, c, _ in paths)
+        for channel, effect, attributed in markov:
+            assert effect == pytest.approx(chain.loc[channel, "removal_effect"], abs=0.01), (period, channel)
+            assert attributed == pytest.approx(chain.loc[channel, "total_conversions"], abs=0.02 * conversions), (period, channel)
 
 
 def test_no_raw_email_anywhere_in_the_warehouse(tiny_run):

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_channel_performance'}}}) }}
 -- DESIGN.md invariant: under each model the attributed revenue equals the revenue of the
 -- conversions it covers (all conversions), in mart_channel_attribution and in both breakdowns
 -- of mart_channel_performance.

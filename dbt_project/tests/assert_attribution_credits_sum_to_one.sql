@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_channel_attribution'}}}) }}
 -- DESIGN.md invariant: the credits of one conversion sum to 1 under each model, and every
 -- conversion is credited under every configured model.
 with credits as (

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_lifecycle'}}}) }}
 -- At every period end each known person is in exactly one lifecycle state.
 with states as (
     select period_start, sum(people) as people

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'quarantine'}}}) }}
 -- Each file's quarantined rows equal the count its latest load_log row reports.
 with latest as (
     select *
