@@ -24,7 +24,7 @@ def tiny_landing(root: Path) -> None:
     w = write_export
     # Alice's click is anonymous (visitor va); the HubSpot form captured its gclid G1 two hours later
     w(root, "ad_clicks", "2026-10-01", [["a1", "2026-10-01T10:00:00.000Z", "va", "",
-      "https://shop.example.com/sale?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale&gclid=G1", ""]])
+      "https://shop.example.com/sale?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale&utm_id=111&gclid=G1", ""]])
     w(root, "ad_clicks", "2026-10-04", [["a2", "2026-10-04T10:00:00.000Z", "vc", "",
       "https://shop.example.com/?utm_source=facebook&utm_medium=paid_social&utm_campaign=brand_video&fbclid=F1", ""]])
     # HubSpot Create Date is New York time (EDT = UTC-4)
@@ -149,6 +149,41 @@ def test_tiny_run_funnel(tiny_run):
         from mart_stage_funnel where breakdown = 'channel' group by 1 order by 1""")
     assert by_channel == [("organic_search", [1, 1, 0, 0, 0]), ("paid_search", [1, 1, 1, 1, 1]),
                           ("paid_social", [1, 0, 0, 0, 0]), ("referral", [1, 1, 1, 1, 0])]
+
+
+def test_tiny_run_attribution(tiny_run):
+    s, _ = tiny_run
+    # Conversions: Alice 10-03 (100, first) and 10-20 (50, repeat), Dan 10-15 (80, first). Alice's
+    # eligible touchpoints (30-day lookback) are her click (campaign 111 via utm_id) and her HubSpot
+    # lead, both paid_search: one exposure step of two touchpoints, 0.5 each under every model. Dan:
+    # his referral sign-up and his lead, both referral. Survey answers and invites earn nothing.
+    credits = query(s, """
+        select attribution_model, count(distinct conversion_id), sum(credit), list(distinct channel order by channel),
+               min(credit), max(credit)
+        from mart_channel_attribution group by 1 order by 1""")
+    assert len(credits) == 8
+    assert [c[1:] for c in credits] == [(3, 3.0, ["paid_search", "referral"], 0.5, 0.5)] * 8
+    # Markov, October: paths paid_search (2 conversions), referral (1), organic_search (Bob, open),
+    # paid_social (Carol, open). P(conv) = 3/5; without paid_search 1/5 -> effect 2/3; without
+    # referral 2/5 -> 1/3; the others 0. Shares 2/3 and 1/3 of 3 conversions.
+    markov = query(s, "select channel, round(removal_effect, 6), round(attributed_conversions, 6) from mart_attribution_markov order by 1")
+    assert markov == [("organic_search", 0.0, 0.0), ("paid_search", 0.666667, 2.0), ("paid_social", 0.0, 0.0), ("referral", 0.333333, 1.0)]
+    # Performance (linear, October). paid_search: 2 conversions (1 first), 150 revenue, spend 12.50:
+    # ROAS 12, CPA 6.25, CAC 12.5. Campaign 111 holds the click's half: 1 conversion, 0.5 first, 75:
+    # ROAS 6, CPA 12.5, CAC 25. paid_social spent 4.704 (4.20 EUR) for nothing; referral spent nothing.
+    performance = query(s, """
+        select breakdown, channel, campaign_id, attributed_conversions, attributed_first_conversions,
+               attributed_revenue_reporting, round(spend_reporting, 3), roas, cost_per_conversion, customer_acquisition_cost
+        from mart_channel_performance where attribution_model = 'linear' order by breakdown desc, channel, campaign_id""")
+    assert performance == [
+        ("channel", "paid_search", None, 2.0, 1.0, 150.0, 12.5, 12.0, 6.25, 12.5),
+        ("channel", "paid_social", None, 0.0, 0.0, 0.0, 4.704, 0.0, None, None),
+        ("channel", "referral", None, 1.0, 1.0, 80.0, 0.0, None, None, None),
+        ("campaign", "paid_search", "(none)", 1.0, 0.5, 75.0, 0.0, None, None, None),
+        ("campaign", "paid_search", "111", 1.0, 0.5, 75.0, 12.5, 6.0, 12.5, 25.0),
+        ("campaign", "paid_social", "222", 0.0, 0.0, 0.0, 4.704, 0.0, None, None),
+        ("campaign", "referral", "(none)", 1.0, 1.0, 80.0, 0.0, None, None, None),
+    ]
 
 
 def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
