@@ -24,6 +24,7 @@ ASSETS = {
     "fct_touchpoints", "fct_ad_spend", "dim_people", "mart_stage_funnel", "mart_retention_cohorts", "mart_survey_scores", "mart_lifecycle",
     "int_attribution_conversions", "int_attribution_journeys", "int_attribution_paths",
     "mart_attribution_paths", "mart_attribution_markov", "mart_channel_attribution", "mart_channel_performance",
+    "int_referrals", "int_referral_generations", "mart_referral_chains", "mart_referral_attribution", "mart_referral_program",
 }
 
 

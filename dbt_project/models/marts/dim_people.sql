@@ -36,37 +36,9 @@ activity as (
     group by person_key
 ),
 
-signup_referrals as (
-    select
-        person_key,
-        referrer_person_key,
-        min(occurred_at) as referred_at
-    from touchpoints
-    where touchpoint_type = 'referral_signup' and referrer_person_key is not null
-    group by person_key, referrer_person_key
-),
-
-code_referrals as (
-    select * from {{ ref('int_referrals_by_code') }}
-),
-
--- the referral program's sign-up event names the referrer; else the CRM's referral code does
+-- the one referral rule (int_referrals): the sign-up event's referrer, else the CRM referral code's
 referred_by as (
-    select person_key, referrer_person_key
-    from (
-        select
-            person_key,
-            referrer_person_key,
-            row_number() over (partition by person_key order by referred_at, referrer_person_key) as signup_rank
-        from signup_referrals
-    ) as signups
-    where signup_rank = 1
-    union all
-    select code_referrals.person_key, code_referrals.referrer_person_key
-    from code_referrals
-    where not exists (
-        select 1 from signup_referrals where signup_referrals.person_key = code_referrals.person_key
-    )
+    select person_key, referrer_person_key from {{ ref('int_referrals') }}
 ),
 
 referrals_made as (
