@@ -147,6 +147,20 @@ def marts() -> None:
 
 
 @app.command()
+def report() -> None:
+    """Write the HTML report (charts, ingestion quality, freshness) next to the warehouse."""
+    from touchline.analyst import QueryError
+    from touchline.report import write_report
+
+    try:
+        path = write_report(settings_module.load())
+    except QueryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {path}")
+
+
+@app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
 ) -> None:

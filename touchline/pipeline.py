@@ -31,6 +31,8 @@ class RunOutcome:
     skipped_assets: list[str] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     ingest_totals: dict[str, int] = field(default_factory=dict)
+    report: str | None = None
+    report_error: str | None = None
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -65,6 +67,10 @@ class RunOutcome:
         if self.skipped_assets:
             console.print(f"Not built because an upstream check or step failed: {', '.join(self.skipped_assets)}")
         console.print(f"Warehouse: {self.warehouse}")
+        if self.report:
+            console.print(f"Report: {self.report}")
+        if self.report_error:
+            console.print(f"[yellow]The nightly report could not be written: {self.report_error}[/yellow]")
         console.print(f"Dagster run {self.run_id}; open the UI with `make ui` (http://127.0.0.1:3000).")
         console.print("[green]OK[/green]" if self.success else "[red]FAILED[/red]: see above")
 
@@ -103,4 +109,21 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     report = settings.lake / "_reports" / "ingest_latest.json"
     if report.exists():
         outcome.ingest_totals = json.loads(report.read_text()).get("totals", {})
+    write_nightly_report(settings, outcome)
     return outcome
+
+
+def write_nightly_report(settings: Settings, outcome: RunOutcome) -> None:
+    """The HTML report next to the warehouse, with this run's checks (also on a blocked night:
+    it then shows what broke beside the marts analysts still have)."""
+    from touchline.report import CheckResult, ReportInputs, write_report
+
+    if not settings.warehouse.exists():
+        outcome.report_error = f"no warehouse at {settings.warehouse} yet"
+        return
+    checks = [CheckResult(c.name, c.passed, c.severity, c.description) for c in outcome.checks]
+    checks += [CheckResult(f"step {step}", False, "ERROR", "the step failed; see the Dagster run") for step in outcome.failed_steps]
+    try:
+        outcome.report = str(write_report(settings, ReportInputs(run_id=outcome.run_id, checks=checks)))
+    except Exception as exc:  # the report must never turn a good night into a failed one
+        outcome.report_error = f"{type(exc).__name__}: {exc}"

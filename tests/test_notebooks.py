@@ -1,0 +1,92 @@
+"""The analyst notebooks run top to bottom against a freshly built demo warehouse, and draw."""
+
+from datetime import date
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.test_pipeline_end_to_end import use_dirs
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory):
+    from touchline.demo.generator import generate
+    from touchline.pipeline import run_pipeline
+
+    data = tmp_path_factory.mktemp("demo")
+    generate(data / "landing", people=400, days=75, seed=5, end=date(2026, 10, 31))
+    with pytest.MonkeyPatch.context() as mp:
+        s = use_dirs(mp, data)
+        outcome = run_pipeline(s)
+        assert outcome.success, [c.description for c in outcome.failed_checks]
+        yield s
+
+
+def test_notebooks_are_kept_without_outputs():
+    assert len(NOTEBOOKS) >= 5
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        stale = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+        assert stale == [], f"{path.name}: clear the outputs of cells {stale} before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_and_draws(path, demo_warehouse, monkeypatch):
+    notebook = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    tables = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "text/html" in o.get("data", {})]
+    assert images, f"{path.name} drew no chart"
+    assert tables, f"{path.name} showed no table"
+    empty = [o["data"]["text/plain"] for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+             if "Empty DataFrame" in o.get("data", {}).get("text/plain", "")]
+    assert empty == [], f"{path.name} shows an empty result: {empty}"
+
+
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
+
+
+def chromium() -> str:
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("no chromium on this machine (apt-get install chromium); CI runs this test")
+    return found
+
+
+def test_nightly_report_renders_offline_with_its_charts(demo_warehouse):
+    """The pipeline wrote report.html next to the warehouse; headless Chromium, with every
+    network request refused, shows every chart drawn and the quality tables."""
+    from playwright.sync_api import sync_playwright
+
+    from touchline.charts import CHARTS
+
+    report = demo_warehouse.warehouse.parent / "report.html"
+    assert report.exists()
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.abort() if not route.request.url.startswith("file:") else route.continue_()))
+        page.goto(report.as_uri())
+        charts = page.locator("figure.chart svg")
+        assert charts.count() == len(CHARTS)
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 150, f"chart {i} is not drawn: {box}"
+            assert charts.nth(i).locator("path").count() > 10  # axes, bars, lines: something was plotted
+        assert "Ingestion (latest run)" in page.inner_text("body")
+        assert page.locator("#checks + p").inner_text().endswith("0 failed.")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "nightly-report.png"), full_page=True)
+        browser.close()
+    assert [u for u in requests if not u.startswith("file:")] == []  # self-contained: nothing fetched
