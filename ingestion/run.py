@@ -72,7 +72,7 @@ def ingest(
     salt: str,
     batch_id: str | None = None,
     files: Iterable[LandedFile] | None = None,
-    progress: Callable[[LandedFile], None] | None = None,
+    progress: Callable[[LandedFile, int, int], None] | None = None,
 ) -> IngestReport:
     """Normalize every landed file (or the given ones) and write the per-file outputs."""
     now = datetime.now(UTC)
@@ -81,14 +81,14 @@ def ingest(
     todo = list(files) if files is not None else found
     report = IngestReport(batch_id, now.isoformat(), strays=[asdict(s) for s in strays])
     storage.ensure_schema_files(lake)
-    for landed in todo:
+    for done, landed in enumerate(todo, start=1):
         contract = contracts[landed.source]
         result = normalize_file(contract, landed.path, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
         report.files.append(result.stats() | {"day": landed.day.isoformat()})
         report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
         if progress:
-            progress(landed)
+            progress(landed, done, len(todo))
     return report
 
 

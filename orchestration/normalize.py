@@ -1,10 +1,14 @@
 """The ingestion step: every landed export through its contract into the lake (Polars)."""
 
 
+import time
+from collections.abc import Callable
+
 import dagster as dg
 
 from ingestion import storage
 from ingestion.contracts import Contract
+from ingestion.landing import LandedFile
 from ingestion.run import ingest, resolve_identities
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_key
@@ -38,7 +42,8 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
     )
     def normalize_exports(context: dg.AssetExecutionContext, touchline: TouchlineResource):
         settings = touchline.settings()
-        report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id)
+        report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id,
+                        progress=progress_lines(context.log.info))
         report.write(settings.lake)
         totals = report.totals()
         for stray in report.strays:
@@ -69,6 +74,20 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
         yield dg.MaterializeResult(asset_key=IDENTITY_LINKS, metadata={"path": dg.MetadataValue.path(storage.table_glob(settings.lake, "identity_links"))})
 
     return normalize_exports
+
+
+def progress_lines(log: Callable[[str], None], every_seconds: float = 5.0) -> Callable[[LandedFile, int, int], None]:
+    """A progress callback for ingest(): one line at most every few seconds, and the last one."""
+    started = last = time.monotonic()
+
+    def report(landed: LandedFile, done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= every_seconds or done == total:
+            last = now
+            log(f"ingestion: {done:,}/{total:,} files ({done / total:.0%}) in {now - started:.0f} s; last {landed.relative}")
+
+    return report
 
 
 @dg.asset(key=IDENTITY_MAP, deps=[IDENTITY_LINKS], group_name="ingestion", kinds={"polars", "parquet"},

@@ -60,3 +60,16 @@ def test_jobs_and_schedules(defs):
     schedule = defs.resolve_schedule_def("nightly_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_ingestion_progress_lines_are_throttled_and_end_with_the_total():
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from orchestration.normalize import progress_lines
+
+    lines: list[str] = []
+    report = progress_lines(lines.append, every_seconds=3600)
+    for done in range(1, 4):
+        report(SimpleNamespace(relative=f"ad_clicks/2026-10-0{done}/clicks.csv", path=Path("x")), done, 3)
+    assert len(lines) == 1 and lines[0].startswith("ingestion: 3/3 files (100%)") and lines[0].endswith("ad_clicks/2026-10-03/clicks.csv")
