@@ -9,6 +9,7 @@ from orchestration.checks import CHECKS
 from orchestration.dbt import dbt_resource, touchline_dbt_assets
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.normalize import build_normalize_asset, identity_map
+from orchestration.report import REPORT_SENSORS
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_specs
 from touchline import settings
@@ -21,6 +22,7 @@ defs = dg.Definitions(
     asset_checks=CHECKS,
     jobs=[nightly_job],
     schedules=[nightly_schedule],
+    sensors=REPORT_SENSORS,
     resources={"touchline": TouchlineResource(), "dbt": dbt_resource()},
     # DuckDB has one writer and the graph is small: run steps in one process, one at a time.
     executor=dg.in_process_executor,

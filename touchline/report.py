@@ -29,6 +29,12 @@ class CheckResult:
     description: str = ""
 
 
+def check_result(evaluation) -> CheckResult:
+    """A Dagster AssetCheckEvaluation as the report shows it."""
+    return CheckResult(evaluation.asset_check_key.to_user_string(), evaluation.passed,
+                       evaluation.severity.value, evaluation.description or "")
+
+
 @dataclass
 class ReportInputs:
     """What the run knows that the warehouse does not: its checks and when it ran."""

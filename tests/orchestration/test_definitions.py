@@ -73,3 +73,9 @@ def test_ingestion_progress_lines_are_throttled_and_end_with_the_total():
     for done in range(1, 4):
         report(SimpleNamespace(relative=f"ad_clicks/2026-10-0{done}/clicks.csv", path=Path("x")), done, 3)
     assert len(lines) == 1 and lines[0].startswith("ingestion: 3/3 files (100%)") and lines[0].endswith("ad_clicks/2026-10-03/clicks.csv")
+
+
+def test_report_sensors_watch_the_nightly_job_and_are_on(defs):
+    for name in ("report_after_success", "report_after_failure"):
+        sensor = defs.resolve_sensor_def(name)
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
