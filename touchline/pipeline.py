@@ -31,6 +31,7 @@ class RunOutcome:
     skipped_assets: list[str] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     ingest_totals: dict[str, int] = field(default_factory=dict)
+    published: bool = False  # this run replaced the warehouse analysts read
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -42,7 +43,7 @@ class RunOutcome:
 
     @property
     def success(self) -> bool:
-        return self.run_success and not self.blocking_failures and not self.failed_steps
+        return self.run_success and not self.blocking_failures and not self.failed_steps and self.published
 
     def print(self, console: Console) -> None:
         table = Table(title="Marts", show_edge=False)
@@ -64,7 +65,11 @@ class RunOutcome:
             console.print(f"  [red]FAILED STEP[/red] {step}")
         if self.skipped_assets:
             console.print(f"Not built because an upstream check or step failed: {', '.join(self.skipped_assets)}")
-        console.print(f"Warehouse: {self.warehouse}")
+        if self.published:
+            console.print(f"Warehouse: {self.warehouse} (published by this run)")
+        else:
+            console.print(f"Warehouse: {self.warehouse} [red]NOT published by this run[/red]: analysts still read the previous good build"
+                          + ("" if self.mart_rows else " (there is none yet)"))
         console.print(f"Dagster run {self.run_id}; open the UI with `make ui` (http://127.0.0.1:3000).")
         console.print("[green]OK[/green]" if self.success else "[red]FAILED[/red]: see above")
 
@@ -75,6 +80,7 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     import dagster as dg
 
     from orchestration.dbt import prepare_manifest
+    from orchestration.publish import PUBLISHED
 
     prepare_manifest()  # re-parses when a model changed since the last parse
     from orchestration.definitions import defs
@@ -99,6 +105,7 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     graph = defs.resolve_asset_graph()
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     outcome.skipped_assets = sorted(k.to_user_string() for k in materializable - materialized)
+    outcome.published = PUBLISHED in materialized
     outcome.mart_rows = mart_row_counts(settings) if settings.warehouse.exists() else {}
     report = settings.lake / "_reports" / "ingest_latest.json"
     if report.exists():
