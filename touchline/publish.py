@@ -17,6 +17,7 @@ file instead, because the unselected upstream tables must already be there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -40,7 +41,12 @@ def wal_path(database: Path) -> Path:
 
 def catalog_name(path: Path) -> str:
     """The catalog name DuckDB gives a database file of this name (asked of DuckDB itself, on an empty file)."""
-    with tempfile.TemporaryDirectory(prefix="touchline-catalog-") as tmp, duckdb.connect(str(Path(tmp) / path.name)) as con:
+    return _catalog_of_file_name(path.name)
+
+
+@functools.lru_cache(maxsize=16)
+def _catalog_of_file_name(name: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="touchline-catalog-") as tmp, duckdb.connect(str(Path(tmp) / name)) as con:
         return con.execute("select current_database()").fetchone()[0]
 
 
