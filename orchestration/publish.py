@@ -18,7 +18,7 @@ PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 
 def _failed_error_checks(context: dg.AssetExecutionContext) -> list[str]:
-    records = context.instance.get_records_for_run(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    records = context.instance.get_records_for_run(context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     failed = []
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
@@ -35,7 +35,7 @@ def _built_at(context: dg.AssetExecutionContext, dbt_keys: list[dg.AssetKey]) ->
     if previous is not None and previous.asset_materialization is not None:
         value = previous.asset_materialization.metadata.get("built_at")
         built.update(value.value if value is not None else {})
-    records = context.instance.get_records_for_run(context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    records = context.instance.get_records_for_run(context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
     wanted = set(dbt_keys)
     for record in records:
         key = record.event_log_entry.dagster_event.asset_key
