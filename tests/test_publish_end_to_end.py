@@ -5,6 +5,7 @@ dbt test or by the volume band publishes nothing, and the warehouse analysts rea
 byte-identical with its previous content. A reader in another process keeps querying while a
 run publishes."""
 
+import json
 import re
 import shutil
 from datetime import date, timedelta
@@ -105,6 +106,11 @@ def test_a_failed_blocking_check_publishes_nothing(good, tmp_path, monkeypatch):
     assert "warehouse/published" in output.split("Not built because an upstream check or step failed:")[1]
     assert not s.staging_warehouse.exists()  # dbt never started
     assert_untouched(s, sha)
+    # the night's quality report is written all the same (by the ingestion step, before the checks)
+    report = json.loads((s.quality_reports_dir / "latest.json").read_text())
+    assert report["totals"]["files"] == 18 and report["batch_id"] != good[1].run_id  # tiny's 17 files + tonight's
+    google = next(row for row in report["by_source"] if row["source"] == "google_ads_campaign_day")
+    assert (google["files"], google["rows_loaded"]) == (2, 2)  # the bad row passed ingestion: its value is the suite's business
 
 
 def test_a_failed_dbt_test_publishes_nothing(good, tmp_path, monkeypatch):

@@ -32,6 +32,7 @@ class RunOutcome:
     mart_rows: dict[str, int] = field(default_factory=dict)
     ingest_totals: dict[str, int] = field(default_factory=dict)
     published: bool = False  # this run replaced the warehouse analysts read
+    quality_report: str | None = None  # Markdown report of the ingestion (touchline/quality_report.py)
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -57,6 +58,8 @@ class RunOutcome:
             console.print(f"Ingestion: {t.get('rows_read', 0):,} rows read from {t.get('files', 0)} files = "
                           f"{t.get('rows_loaded', 0):,} loaded + {t.get('rows_quarantined', 0):,} quarantined + "
                           f"{t.get('duplicates_dropped', 0):,} exact duplicates")
+        if self.quality_report:
+            console.print(f"Quality report: {self.quality_report}")
         passed = len(self.checks) - len(self.failed_checks)
         console.print(f"Checks: {passed} passed, {len(self.failed_checks)} failed")
         for c in self.failed_checks:
@@ -80,6 +83,7 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     import dagster as dg
 
     from orchestration.dbt import prepare_manifest
+    from orchestration.normalize import QUALITY_REPORT
     from orchestration.publish import PUBLISHED
 
     prepare_manifest()  # re-parses when a model changed since the last parse
@@ -106,6 +110,8 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     outcome.skipped_assets = sorted(k.to_user_string() for k in materializable - materialized)
     outcome.published = PUBLISHED in materialized
+    if QUALITY_REPORT in materialized:
+        outcome.quality_report = str(settings.quality_reports_dir / "latest.md")
     outcome.mart_rows = mart_row_counts(settings) if settings.warehouse.exists() else {}
     report = settings.lake / "_reports" / "ingest_latest.json"
     if report.exists():

@@ -72,6 +72,11 @@ class Settings:
         w = self.warehouse
         return w.with_name(f"{w.stem}.staging{w.suffix}" if w.suffix else f"{w.name}.staging")
 
+    @property
+    def quality_reports_dir(self) -> Path:
+        """The ingestion quality reports (touchline/quality_report.py), in a docs folder beside the warehouse."""
+        return self.warehouse.parent / "docs" / "quality"
+
     def dbt_env(self) -> dict[str, str]:
         """Environment dbt reads through env_var() in profiles.yml and sources: dbt builds the staging file."""
         return {

@@ -144,3 +144,14 @@ def test_an_empty_landing_zone_warns(tmp_path, monkeypatch):
 def test_bad_threshold_settings_are_named(name, value, message):
     with pytest.raises(settings_module.SettingsError, match="^" + message.replace(".", r"\.") + "$"):
         settings_module.load({name: value})
+
+
+def test_the_cli_names_a_bad_setting_instead_of_a_traceback(monkeypatch):
+    from typer.testing import CliRunner
+
+    from touchline.cli import app
+
+    monkeypatch.setenv("TOUCHLINE_VOLUME_MIN_PERCENT", "twenty")
+    result = CliRunner().invoke(app, ["query", "select 1"])
+    assert result.exit_code == 2
+    assert "TOUCHLINE_VOLUME_MIN_PERCENT='twenty' is not a number" in result.output and "Traceback" not in result.output

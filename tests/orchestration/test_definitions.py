@@ -24,7 +24,7 @@ ASSETS = {
     "fct_touchpoints", "fct_ad_spend", "dim_people", "mart_stage_funnel", "mart_retention_cohorts", "mart_survey_scores", "mart_lifecycle",
     "int_attribution_conversions", "int_attribution_journeys", "int_attribution_paths",
     "mart_attribution_paths", "mart_attribution_markov", "mart_channel_attribution", "mart_channel_performance",
-    "warehouse/published",
+    "warehouse/published", "quality/ingestion_report",
 }
 
 
