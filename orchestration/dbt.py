@@ -1,4 +1,7 @@
-"""The dbt project as Dagster assets (dagster-dbt); dbt tests become asset checks."""
+"""The dbt project as Dagster assets (dagster-dbt); dbt tests become asset checks.
+
+dbt builds the staging warehouse (settings.staging_warehouse, via TOUCHLINE_DBT_WAREHOUSE in
+profiles.yml), never the file analysts read: orchestration/publish.py publishes it afterwards."""
 
 import fcntl
 import sys
@@ -9,7 +12,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.resources import TouchlineResource
 from touchline import settings
+from touchline.publish import prepare_staging
 from touchline.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -59,5 +64,8 @@ settings.load().export()  # profiles.yml and the sources read the paths from the
 prepare_manifest()
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TouchlineDbtTranslator())
-def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchline: TouchlineResource):
+    # A full build starts from an empty staging file; a subset needs the unselected tables: a copy
+    # of the published file (touchline/publish.py says why).
+    context.log.info(prepare_staging(touchline.settings(), from_published=context.is_subset))
     yield from dbt.cli(["build"], context=context).stream()

@@ -9,6 +9,7 @@ from orchestration.checks import CHECKS
 from orchestration.dbt import dbt_resource, touchline_dbt_assets
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.normalize import build_normalize_asset, identity_map
+from orchestration.publish import build_publish_asset
 from orchestration.report import REPORT_SENSORS
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_specs
@@ -18,7 +19,8 @@ _settings = settings.load()
 _contracts = load_contracts(*(settings.CONTRACTS_DIRS + _settings.extra_contract_dirs))
 
 defs = dg.Definitions(
-    assets=[*landing_specs(_contracts), build_normalize_asset(_contracts), identity_map, touchline_dbt_assets],
+    assets=[*landing_specs(_contracts), build_normalize_asset(_contracts), identity_map, touchline_dbt_assets,
+            build_publish_asset(touchline_dbt_assets)],
     asset_checks=CHECKS,
     jobs=[nightly_job],
     schedules=[nightly_schedule],

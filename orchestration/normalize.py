@@ -12,6 +12,7 @@ from ingestion.landing import LandedFile
 from ingestion.run import ingest, resolve_identities
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_key
+from touchline import quality_report
 
 TOUCHPOINTS = dg.AssetKey(["lake", "touchpoints"])
 AD_SPEND = dg.AssetKey(["lake", "ad_spend"])
@@ -19,6 +20,7 @@ QUARANTINE = dg.AssetKey(["lake", "quarantine"])
 LOAD_LOG = dg.AssetKey(["lake", "load_log"])
 IDENTITY_LINKS = dg.AssetKey(["lake", "identity_links"])
 IDENTITY_MAP = dg.AssetKey(["lake", "identity_map"])
+QUALITY_REPORT = dg.AssetKey(["quality", "ingestion_report"])
 
 
 def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition:
@@ -37,6 +39,10 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                          description="Per file and run: rows read = loaded + quarantined + exact duplicates."),
             dg.AssetSpec(IDENTITY_LINKS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
                          description="Identifiers seen together on one record (email, visitor, contact and click ids), as keys."),
+            # Written by this step, before the checks, so that it exists on the nights they fail.
+            dg.AssetSpec(QUALITY_REPORT, deps=deps, group_name="quality", kinds={"json", "markdown"},
+                         description="Per run: rows per source, the files that lost rows, quarantine counts by reason with "
+                                     "examples (JSON + Markdown in docs/quality/ beside the warehouse)."),
         ],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
@@ -72,6 +78,16 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
         )
         yield dg.MaterializeResult(asset_key=LOAD_LOG, metadata={"files": totals["files"], "batch_id": report.batch_id})
         yield dg.MaterializeResult(asset_key=IDENTITY_LINKS, metadata={"path": dg.MetadataValue.path(storage.table_glob(settings.lake, "identity_links"))})
+        quality = quality_report.build(settings.lake)
+        written = quality_report.write(quality, settings.quality_reports_dir)
+        markdown = quality_report.to_markdown(quality)
+        yield dg.MaterializeResult(asset_key=QUALITY_REPORT, metadata={
+            "markdown": dg.MetadataValue.path(str(written["md"])),
+            "json": dg.MetadataValue.path(str(written["json"])),
+            "reasons": len(quality["quarantine_by_reason"]),
+            "files_with_losses": len(quality["files_with_losses"]),
+            "report": dg.MetadataValue.md(markdown if len(markdown) < 50_000 else markdown[:50_000] + "\n\n(truncated: see the file)"),
+        })
 
     return normalize_exports
 

@@ -71,7 +71,7 @@ def dbt_on_a_copy(s, tmp_path: Path, *args: str) -> Path:
 
     target = tmp_path / "wh.duckdb"
     shutil.copyfile(s.warehouse, target)
-    env = {**s.dbt_env(), "TOUCHLINE_WAREHOUSE": str(target), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    env = {**s.dbt_env(), settings_module.DBT_WAREHOUSE_ENV: str(target), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
     dbt = Path(sys.executable).with_name("dbt")
     subprocess.run([str(dbt), *args, "--profiles-dir", str(settings_module.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
                    cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
@@ -86,6 +86,7 @@ def tiny_run(tmp_path_factory):
     tiny_landing(data / "landing")
     with pytest.MonkeyPatch.context() as mp:
         s = use_dirs(mp, data)
+        mp.setenv("TOUCHLINE_RUN_DATE", "2026-10-21")  # the day after the last landing day; freshness is judged on it
         outcome = run_pipeline(s)
     return s, outcome
 
@@ -93,7 +94,11 @@ def tiny_run(tmp_path_factory):
 def test_tiny_run_succeeds_with_every_row_accounted_for(tiny_run):
     s, outcome = tiny_run
     assert outcome.success, outcome.failed_checks
-    assert not outcome.failed_checks and not outcome.skipped_assets
+    assert not outcome.skipped_assets and outcome.published
+    # the only failed check is the freshness warning: on 2026-10-21 only Shopify delivered within 2 days
+    [freshness] = outcome.failed_checks
+    assert (freshness.name, freshness.severity) == ("lake/load_log:landing_freshness", "WARN")
+    assert freshness.description.startswith("7 of 8 sources stale") and "shopify_orders" not in freshness.description
     # 19 rows read = 17 loaded (15 touchpoints + 2 spend rows) + 1 quarantined + 1 exact duplicate
     totals = {k: outcome.ingest_totals[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "duplicates_dropped")}
     assert totals == {"rows_read": 19, "rows_loaded": 17, "rows_quarantined": 1, "duplicates_dropped": 1}

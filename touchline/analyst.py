@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -92,16 +92,14 @@ def _dbt_descriptions() -> dict[str, str]:
 
 
 def _last_builds(settings: Settings) -> dict[str, datetime]:
-    """Latest materialization of each asset in the Dagster instance the runs recorded to."""
+    """When each table of the published warehouse was built, as its latest publication recorded it
+    (not the latest dbt materialization: that may be a staging build that was never published)."""
     if not settings.dagster_home.exists():
         return {}  # no run was ever recorded here
     settings.export()
     import dagster as dg
 
-    out: dict[str, datetime] = {}
+    from orchestration.publish import published_built_at
+
     with dg.DagsterInstance.get() as instance:
-        for key in instance.get_asset_keys():
-            event = instance.get_latest_materialization_event(key)
-            if event is not None:
-                out[key.to_user_string()] = datetime.fromtimestamp(event.timestamp, UTC)
-    return out
+        return published_built_at(instance)

@@ -21,6 +21,14 @@ err = Console(stderr=True)
 DEMO_PEOPLE, DEMO_DAYS, DEMO_SEED = 3000, 90, 7
 
 
+def _settings() -> settings_module.Settings:
+    try:
+        return settings_module.load()
+    except settings_module.SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def _yesterday() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
@@ -67,7 +75,7 @@ def codegen() -> None:
 @app.command()
 def run() -> None:
     """Run every asset through Dagster into the DuckDB warehouse and print a summary."""
-    s = settings_module.load()
+    s = _settings()
     s.ensure_dirs()
     s.export()
     if not s.landing_configured and not any(s.landing.iterdir()):
@@ -102,7 +110,7 @@ def query(
 
     from touchline.analyst import QueryError, export_query, run_query
 
-    s = settings_module.load()
+    s = _settings()
     if fmt not in ("table", "csv", "parquet"):
         err.print(f"[red]--format must be table, csv or parquet, not {fmt!r}[/red]")
         raise typer.Exit(2)
@@ -136,7 +144,7 @@ def marts() -> None:
     from touchline.analyst import QueryError, list_marts
 
     try:
-        infos = list_marts(settings_module.load())
+        infos = list_marts(_settings())
     except QueryError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -167,7 +175,7 @@ def ui(
     """Start the Dagster UI (asset graph, runs, reruns, backfills) on localhost."""
     import os
 
-    s = settings_module.load()
+    s = _settings()
     s.ensure_dirs()
     s.export()
     dagster = Path(sys.executable).with_name("dagster")

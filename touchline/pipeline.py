@@ -31,6 +31,8 @@ class RunOutcome:
     skipped_assets: list[str] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
     ingest_totals: dict[str, int] = field(default_factory=dict)
+    published: bool = False  # this run replaced the warehouse analysts read
+    quality_report: str | None = None  # Markdown report of the ingestion (touchline/quality_report.py)
     report: str | None = None
     report_error: str | None = None
 
@@ -44,7 +46,7 @@ class RunOutcome:
 
     @property
     def success(self) -> bool:
-        return self.run_success and not self.blocking_failures and not self.failed_steps
+        return self.run_success and not self.blocking_failures and not self.failed_steps and self.published
 
     def print(self, console: Console) -> None:
         table = Table(title="Marts", show_edge=False)
@@ -58,6 +60,8 @@ class RunOutcome:
             console.print(f"Ingestion: {t.get('rows_read', 0):,} rows read from {t.get('files', 0)} files = "
                           f"{t.get('rows_loaded', 0):,} loaded + {t.get('rows_quarantined', 0):,} quarantined + "
                           f"{t.get('duplicates_dropped', 0):,} exact duplicates")
+        if self.quality_report:
+            console.print(f"Quality report: {self.quality_report}")
         passed = len(self.checks) - len(self.failed_checks)
         console.print(f"Checks: {passed} passed, {len(self.failed_checks)} failed")
         for c in self.failed_checks:
@@ -66,7 +70,11 @@ class RunOutcome:
             console.print(f"  [red]FAILED STEP[/red] {step}")
         if self.skipped_assets:
             console.print(f"Not built because an upstream check or step failed: {', '.join(self.skipped_assets)}")
-        console.print(f"Warehouse: {self.warehouse}")
+        if self.published:
+            console.print(f"Warehouse: {self.warehouse} (published by this run)")
+        else:
+            console.print(f"Warehouse: {self.warehouse} [red]NOT published by this run[/red]: analysts still read the previous good build"
+                          + ("" if self.mart_rows else " (there is none yet)"))
         if self.report:
             console.print(f"Report: {self.report}")
         if self.report_error:
@@ -81,6 +89,8 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     import dagster as dg
 
     from orchestration.dbt import prepare_manifest
+    from orchestration.normalize import QUALITY_REPORT
+    from orchestration.publish import PUBLISHED
 
     prepare_manifest()  # re-parses when a model changed since the last parse
     from orchestration.definitions import defs
@@ -105,6 +115,9 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     graph = defs.resolve_asset_graph()
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     outcome.skipped_assets = sorted(k.to_user_string() for k in materializable - materialized)
+    outcome.published = PUBLISHED in materialized
+    if QUALITY_REPORT in materialized:
+        outcome.quality_report = str(settings.quality_reports_dir / "latest.md")
     outcome.mart_rows = mart_row_counts(settings) if settings.warehouse.exists() else {}
     report = settings.lake / "_reports" / "ingest_latest.json"
     if report.exists():

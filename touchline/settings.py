@@ -6,18 +6,49 @@ TOUCHLINE_LAKE       normalized parquet (default: data/lake)
 TOUCHLINE_SALT       secret salt for person keys (default: a fixed demo salt; set your own for real data)
 TOUCHLINE_CONTRACTS  extra folder(s) of contract YAML files, ':'-separated (optional)
 DAGSTER_HOME         Dagster instance folder (default: data/dagster)
+
+Landing-zone health checks (orchestration/checks.py):
+TOUCHLINE_RUN_DATE                  the day a run judges freshness against (default: today, UTC)
+TOUCHLINE_FRESHNESS_MAX_AGE_DAYS    a source whose newest landing day is older than this warns (default 2)
+TOUCHLINE_VOLUME_TRAILING_DAYS      landing days the newest day is compared with (default 7)
+TOUCHLINE_VOLUME_MIN_PERCENT        the newest day fails below this % of their average (default 20)
+TOUCHLINE_VOLUME_MIN_ROWS           sources averaging fewer rows a day are not judged (default 20)
+
+dbt never writes the warehouse analysts read: it builds `staging_warehouse` (beside it), which is
+published onto `warehouse` only when every check passed (touchline/publish.py). dbt finds that
+path in TOUCHLINE_DBT_WAREHOUSE, which `export()` sets; it is not a setting.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEMO_SALT = "touchline-demo-salt"
 CONTRACTS_DIRS = (REPO_ROOT / "ingestion" / "contracts",)
+DBT_WAREHOUSE_ENV = "TOUCHLINE_DBT_WAREHOUSE"  # the file dbt builds (profiles.yml): always the staging file
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value Touchline cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """Thresholds of the landing-zone health checks (volume band, freshness)."""
+
+    run_date: date | None = None  # None: the day the check runs (UTC)
+    freshness_max_age_days: int = 2
+    volume_trailing_days: int = 7
+    volume_min_percent: float = 20.0
+    volume_min_rows: float = 20.0
+
+    def as_of(self) -> date:
+        return self.run_date or datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -30,17 +61,33 @@ class Settings:
     salt: str
     extra_contract_dirs: tuple[Path, ...]
     landing_configured: bool
+    quality: QualitySettings = QualitySettings()
+
+    @property
+    def staging_warehouse(self) -> Path:
+        """Where dbt builds: beside the published file (same folder, so publishing is one atomic
+        rename on one file system), named `<name>.staging.duckdb`. DuckDB and dbt-duckdb name a
+        file's catalog after the part of its name before the first dot, so both files are catalog
+        `touchline` and anything that names the catalog still resolves after the rename."""
+        w = self.warehouse
+        return w.with_name(f"{w.stem}.staging{w.suffix}" if w.suffix else f"{w.name}.staging")
+
+    @property
+    def quality_reports_dir(self) -> Path:
+        """The ingestion quality reports (touchline/quality_report.py), in a docs folder beside the warehouse."""
+        return self.warehouse.parent / "docs" / "quality"
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment dbt reads through env_var() in profiles.yml and sources."""
+        """Environment dbt reads through env_var() in profiles.yml and sources: dbt builds the staging file."""
         return {
-            "TOUCHLINE_WAREHOUSE": str(self.warehouse),
+            DBT_WAREHOUSE_ENV: str(self.staging_warehouse),
             "TOUCHLINE_LAKE": str(self.lake),
         }
 
     def export(self) -> None:
         """Put the resolved paths in the environment for child processes (dbt, dagster)."""
         os.environ.update(self.dbt_env())
+        os.environ["TOUCHLINE_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -58,6 +105,36 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _number(env: dict[str, str], name: str, default, kind, minimum):
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not {'a whole number' if kind is int else 'a number'}") from None
+    if number < minimum:
+        raise SettingsError(f"{name}={value!r} must be at least {minimum}")
+    return number
+
+
+def _quality(env: dict[str, str]) -> QualitySettings:
+    run_date = None
+    if env.get("TOUCHLINE_RUN_DATE"):
+        try:
+            run_date = date.fromisoformat(env["TOUCHLINE_RUN_DATE"])
+        except ValueError:
+            raise SettingsError(f"TOUCHLINE_RUN_DATE={env['TOUCHLINE_RUN_DATE']!r} is not a YYYY-MM-DD date") from None
+    d = QualitySettings()
+    return QualitySettings(
+        run_date=run_date,
+        freshness_max_age_days=_number(env, "TOUCHLINE_FRESHNESS_MAX_AGE_DAYS", d.freshness_max_age_days, int, 0),
+        volume_trailing_days=_number(env, "TOUCHLINE_VOLUME_TRAILING_DAYS", d.volume_trailing_days, int, 1),
+        volume_min_percent=_number(env, "TOUCHLINE_VOLUME_MIN_PERCENT", d.volume_min_percent, float, 0),
+        volume_min_rows=_number(env, "TOUCHLINE_VOLUME_MIN_ROWS", d.volume_min_rows, float, 0),
+    )
+
+
 def load(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = _path(env, "TOUCHLINE_DATA", REPO_ROOT / "data")
@@ -70,4 +147,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         salt=env.get("TOUCHLINE_SALT") or DEMO_SALT,
         extra_contract_dirs=tuple(Path(p) for p in env.get("TOUCHLINE_CONTRACTS", "").split(":") if p),
         landing_configured="TOUCHLINE_LANDING" in env,
+        quality=_quality(env),
     )

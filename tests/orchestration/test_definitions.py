@@ -25,6 +25,7 @@ ASSETS = {
     "int_attribution_conversions", "int_attribution_journeys", "int_attribution_paths",
     "mart_attribution_paths", "mart_attribution_markov", "mart_channel_attribution", "mart_channel_performance",
     "int_referrals", "int_referral_generations", "mart_referral_chains", "mart_referral_attribution", "mart_referral_program",
+    "warehouse/published", "quality/ingestion_report",
 }
 
 
@@ -36,7 +37,7 @@ def test_asset_keys_are_pinned(defs):
 def test_quality_checks_are_pinned(defs):
     checks = {k.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys}
     assert {"lake/touchpoints:touchpoints_expectations", "lake/ad_spend:ad_spend_expectations",
-            "lake/quarantine:rows_accounted_for"} <= checks
+            "lake/quarantine:rows_accounted_for", "lake/load_log:landing_volume", "lake/load_log:landing_freshness"} <= checks
     assert {"fct_touchpoints:unique_fct_touchpoints_touchpoint_id", "dim_people:unique_dim_people_person_key",
             "mart_stage_funnel:assert_funnel_counts_never_increase",
             "fct_touchpoints:assert_no_future_touchpoints"} <= checks
@@ -53,6 +54,18 @@ def test_groups_and_lineage(defs):
     upstream = {p.to_user_string() for p in graph.get(dg.AssetKey("stg_lake__touchpoints")).parent_keys}
     assert upstream == {"lake/touchpoints"}
     assert dg.AssetKey(["landing", "shopify_orders"]) in graph.get(dg.AssetKey(["lake", "touchpoints"])).parent_keys
+    # the published warehouse comes after every dbt asset (a failure anywhere upstream skips it)
+    published = graph.get(dg.AssetKey(["warehouse", "published"]))
+    assert published.group_name == "warehouse"
+    dbt_keys = {k for k in graph.get_all_asset_keys() if "dbt" in graph.get(k).kinds}
+    assert len(dbt_keys) > 30 and published.parent_keys == dbt_keys
+
+
+def test_landing_checks_block_on_volume_not_on_freshness(defs):
+    graph = defs.resolve_asset_graph()
+    load_log = dg.AssetKey(["lake", "load_log"])
+    assert graph.get_check_spec(dg.AssetCheckKey(load_log, "landing_volume")).blocking is True
+    assert graph.get_check_spec(dg.AssetCheckKey(load_log, "landing_freshness")).blocking is False
 
 
 def test_jobs_and_schedules(defs):

@@ -1,0 +1,197 @@
+"""Blocked means untouched: whole Dagster runs on the tiny landing zone of test_pipeline_end_to_end.
+
+A good night publishes the staging warehouse dbt built; a night stopped by a blocking check, by a
+dbt test or by the volume band publishes nothing, and the warehouse analysts read stays
+byte-identical with its previous content. A reader in another process keeps querying while a
+run publishes."""
+
+import json
+import re
+import shutil
+from datetime import date, timedelta
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import write_export
+from tests.test_pipeline_end_to_end import query, tiny_landing, use_dirs
+from tests.test_publish import reader
+from touchline.publish import file_sha256, wal_path
+
+RUN_DATE = "2026-10-21"
+GOOD_SPEND = [(2, 16.70)]  # fct_ad_spend of the tiny landing zone: rows, sum(spend)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    """The tiny landing zone, run once: the previous good night of every test here."""
+    from touchline.pipeline import run_pipeline
+
+    data = tmp_path_factory.mktemp("good")
+    tiny_landing(data / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        s = use_dirs(mp, data)
+        mp.setenv("TOUCHLINE_RUN_DATE", RUN_DATE)
+        outcome = run_pipeline(s)
+    assert outcome.success, [c.description for c in outcome.failed_checks]
+    return s, outcome
+
+
+def next_night(good, tmp_path, monkeypatch):
+    """A copy of the good night's data folder (landing zone, lake, warehouse, Dagster history) to add a day to."""
+    s, _ = good
+    data = tmp_path / "data"
+    shutil.copytree(s.data_dir, data)
+    s = use_dirs(monkeypatch, data)
+    monkeypatch.setenv("TOUCHLINE_RUN_DATE", RUN_DATE)
+    return s, file_sha256(s.warehouse)
+
+
+def assert_untouched(s, sha_before):
+    """The published warehouse is the previous good one, byte for byte, and still reads as it."""
+    assert file_sha256(s.warehouse) == sha_before
+    assert not wal_path(s.warehouse).exists()
+    assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == GOOD_SPEND
+    assert query(s, "select count(*) from fct_touchpoints") == [(14,)]
+    assert query(s, "select lifetime_revenue from dim_people where lifetime_revenue > 100") == [(150.0,)]  # Alice
+
+
+def test_a_good_night_publishes_the_staging_build(good):
+    s, outcome = good
+    assert outcome.published and "warehouse/published" not in outcome.skipped_assets
+    assert s.warehouse.exists() and not s.staging_warehouse.exists()
+    assert not wal_path(s.warehouse).exists() and not wal_path(s.staging_warehouse).exists()
+    assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == GOOD_SPEND
+    # every view still resolves under the published name (they read the lake by absolute path)
+    views = query(s, "select table_schema, table_name from information_schema.tables where table_type = 'VIEW'")
+    assert len(views) >= 6
+    for schema_name, view in views:
+        query(s, f'select * from "{schema_name}"."{view}" limit 1')
+    # the publication is recorded with the file's checksum, and `touchline marts` reads its build times
+    with dg.DagsterInstance.from_config(str(s.dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["warehouse", "published"]))
+        metadata = event.asset_materialization.metadata
+        assert metadata["sha256"].value == file_sha256(s.warehouse)
+        assert metadata["rows"].value["fct_ad_spend"] == 2
+        assert set(metadata["built_at"].value) >= {"fct_touchpoints", "dim_people", "mart_stage_funnel"}
+
+
+def test_touchline_marts_shows_when_the_published_tables_were_built(good, monkeypatch):
+    from touchline.cli import app
+
+    s, _ = good
+    use_dirs(monkeypatch, s.data_dir)
+    result = CliRunner().invoke(app, ["marts"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.strip().startswith("fct_ad_spend"))
+    cells = [c.strip() for c in row.split("│")]
+    assert cells[1] == "2" and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cells[2]), cells  # a build time, not "-"
+
+
+def test_a_failed_blocking_check_publishes_nothing(good, tmp_path, monkeypatch):
+    """Negative spend fails the ad spend suite: dbt and the publication are skipped, the CLI exits 1
+    and says the warehouse was not published; the published file is byte-identical."""
+    from touchline.cli import app
+
+    s, sha = next_night(good, tmp_path, monkeypatch)
+    write_export(s.landing, "google_ads_campaign_day", "2026-10-02",
+                 [["2026-10-02", "111", "Spring Sale - Search", "USD", "900", "9", "-5.00"]],
+                 preamble="Campaign performance report\nOctober 2, 2026 - October 2, 2026\n")
+    result = CliRunner().invoke(app, ["run"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "FAILED lake/ad_spend:ad_spend_expectations (ERROR)" in output
+    assert "NOT published by this run: analysts still read the previous good build" in output
+    assert "warehouse/published" in output.split("Not built because an upstream check or step failed:")[1]
+    assert not s.staging_warehouse.exists()  # dbt never started
+    assert_untouched(s, sha)
+    # the night's quality report is written all the same (by the ingestion step, before the checks)
+    report = json.loads((s.quality_reports_dir / "latest.json").read_text())
+    assert report["totals"]["files"] == 18 and report["batch_id"] != good[1].run_id  # tiny's 17 files + tonight's
+    google = next(row for row in report["by_source"] if row["source"] == "google_ads_campaign_day")
+    assert (google["files"], google["rows_loaded"]) == (2, 2)  # the bad row passed ingestion: its value is the suite's business
+
+
+def test_a_failed_dbt_test_publishes_nothing(good, tmp_path, monkeypatch):
+    """An order in Swiss francs passes every lake check (any ISO code is a currency) but has no rate
+    in seeds/currency_rates.csv: only the dbt test assert_every_amount_has_a_rate sees it. dbt
+    build fails on it, the marts after it are not built, and nothing is published."""
+    from touchline.pipeline import run_pipeline
+
+    s, sha = next_night(good, tmp_path, monkeypatch)
+    write_export(s.landing, "shopify_orders", "2026-10-21", [
+        ["#4", "bob@example.com", "paid", "2026-10-21 10:00:00 -0400", "CHF", "60.00", "0.00", "0.00", "60.00", "", "web"]])
+    outcome = run_pipeline(s)
+    assert not outcome.success and not outcome.published
+    failed = {c.name: c.severity for c in outcome.failed_checks}
+    assert failed.get("int_touchpoints_staged:assert_every_amount_has_a_rate") == "ERROR", failed
+    assert not [name for name in failed if name.startswith("lake/") and failed[name] == "ERROR"]  # the lake checks passed
+    assert outcome.failed_steps == ["touchline_dbt_assets"]
+    assert "warehouse/published" in outcome.skipped_assets
+    assert s.staging_warehouse.exists()  # the half-built staging file stays aside for a look; the next run starts afresh
+    assert_untouched(s, sha)
+
+
+def test_a_collapsed_source_publishes_nothing(good, tmp_path, monkeypatch):
+    """Mailchimp delivers about 40 opens a day for eight days, then 2: the volume band (ERROR,
+    blocking) stops dbt and the publication, naming the source, the day and the numbers."""
+    from touchline.pipeline import run_pipeline
+
+    s, sha = next_night(good, tmp_path, monkeypatch)
+    first = date(2026, 10, 12)
+    for offset in range(9):
+        day = first + timedelta(days=offset)
+        write_export(s.landing, "mailchimp_activity", day.isoformat(), [
+            [f"reader{i}@example.com", "R", str(i), "Weekly Newsletter", "c2", "open", f"{day} 10:00:00", ""]
+            for i in range(2 if offset == 8 else 40)])
+    outcome = run_pipeline(s)
+    assert not outcome.success and not outcome.published
+    [volume] = [c for c in outcome.failed_checks if c.name == "lake/load_log:landing_volume"]
+    assert volume.severity == "ERROR"
+    assert "mailchimp_activity 2026-10-20: 2 rows loaded, 5.0% of the average of the 7 landing days before (40.0)" in volume.description
+    assert "fct_touchpoints" in outcome.skipped_assets and "warehouse/published" in outcome.skipped_assets
+    assert_untouched(s, sha)
+
+
+def test_a_reader_in_another_process_sees_the_old_or_the_new_warehouse_while_a_run_publishes(good, tmp_path, monkeypatch):
+    """Two reader processes query the published file throughout a good run that adds a spend day:
+    one opening a read-only connection per query (as `touchline query` does), one holding a
+    connection opened before the run. Neither ever gets an error; the first sees the old state,
+    then the new one, never a mix and never back; the second keeps the old file it opened."""
+    from touchline.pipeline import run_pipeline
+
+    s, _ = next_night(good, tmp_path, monkeypatch)
+    write_export(s.landing, "google_ads_campaign_day", "2026-10-20", [["2026-10-20", "111", "Spring Sale - Search", "USD", "800", "8", "7.30"]],
+                 preamble="Campaign performance report\nOctober 20, 2026 - October 20, 2026\n")
+    sql = "select count(*), round(sum(spend), 2), (select count(*) from dim_people) from fct_ad_spend"
+    old, new = [2, 16.7, 4], [3, 24.0, 4]
+    with reader(s.warehouse, sql, tmp_path, "fresh", pause=0.05) as fresh, \
+            reader(s.warehouse, sql, tmp_path, "held", hold=True, pause=0.05) as held:
+        outcome = run_pipeline(s)
+    assert outcome.success and outcome.published, [c.description for c in outcome.failed_checks]
+    assert fresh()["errors"] == [] and held()["errors"] == []
+    assert [state for state, _ in fresh()["states"]] == [old, new]
+    assert fresh()["states"][0][1] > 5  # it read many times before the publication, and after it
+    assert [state for state, _ in held()["states"]] == [old]
+    assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == [(3, 24.0)]
+
+
+def test_a_subset_build_starts_from_a_copy_of_the_published_warehouse(good, tmp_path, monkeypatch):
+    """Rematerializing one mart (and the publication) from the UI: the staging file starts as a
+    copy of the published one, so the mart's upstream tables are there; the other tables are
+    published as they were and keep their build times."""
+    s, _ = next_night(good, tmp_path, monkeypatch)
+    s.export()
+    from orchestration.definitions import defs
+
+    with dg.DagsterInstance.from_config(str(s.dagster_home)) as instance:
+        before = instance.get_latest_materialization_event(dg.AssetKey(["warehouse", "published"])).asset_materialization.metadata["built_at"].value
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey("mart_stage_funnel"), dg.AssetKey(["warehouse", "published"])])
+        assert result.success
+        after = instance.get_latest_materialization_event(dg.AssetKey(["warehouse", "published"])).asset_materialization.metadata["built_at"].value
+    assert after["mart_stage_funnel"] > before["mart_stage_funnel"]
+    assert {k: v for k, v in after.items() if k != "mart_stage_funnel"} == {k: v for k, v in before.items() if k != "mart_stage_funnel"}
+    assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == GOOD_SPEND  # copied, not rebuilt
+    assert query(s, "select people_reached from mart_stage_funnel where breakdown = 'all' and journey_stage = 'purchase'") == [(2,)]

@@ -1,0 +1,143 @@
+"""Stage, then publish: dbt builds a staging DuckDB file; analysts' file changes in one rename.
+
+The warehouse analysts read (`settings.warehouse`) is never opened for writing by the pipeline.
+dbt builds `settings.staging_warehouse`, a file in the same folder. When every blocking check and
+every dbt test passed, `publish` checkpoints and closes the staging file and renames it onto the
+published path with `os.replace`: a reader opening the path gets the old file or the new one,
+whole; a reader already holding the old file keeps reading it (POSIX keeps the inode alive). A
+night that fails never reaches `publish`, so the published file stays byte-identical.
+
+Why the staging build starts from an empty file (not a copy of the published one) on a full
+build: every model is rebuilt by `dbt build` (no incremental models), so an empty file makes the
+published warehouse exactly what tonight's build produced, with no table left over from a model
+that was removed or renamed, no half-built table from a failed night, and no multi-GB copy per
+night. A *subset* build (one mart rematerialized from the UI) starts from a copy of the published
+file instead, because the unselected upstream tables must already be there.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from touchline.settings import Settings
+
+
+class PublishError(Exception):
+    """The staging warehouse cannot be published (or prepared); the message says why."""
+
+
+def wal_path(database: Path) -> Path:
+    """DuckDB's write-ahead log of a database file (present only while a writer has it open, or after a crash)."""
+    return database.with_name(database.name + ".wal")
+
+
+def catalog_name(path: Path) -> str:
+    """The catalog name DuckDB gives a database file of this name (asked of DuckDB itself, on an empty file)."""
+    return _catalog_of_file_name(path.name)
+
+
+@functools.lru_cache(maxsize=16)
+def _catalog_of_file_name(name: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="touchline-catalog-") as tmp, duckdb.connect(str(Path(tmp) / name)) as con:
+        return con.execute("select current_database()").fetchone()[0]
+
+
+def _refuse_if_being_written(staging: Path) -> None:
+    """A staging file another process holds open for writing belongs to a concurrent build: never delete it."""
+    if not staging.exists():
+        return
+    try:
+        duckdb.connect(str(staging)).close()  # takes and releases the writer's lock; replays a crashed build's log
+    except duckdb.IOException as exc:
+        raise PublishError(f"{staging} is open in another process (another run building the warehouse?): {str(exc).splitlines()[0]}. "
+                           "Runs that build the warehouse must not overlap.") from None
+    except duckdb.Error:
+        pass  # a corrupt leftover of a crashed build: it is about to be deleted anyway
+
+
+def prepare_staging(settings: Settings, *, from_published: bool) -> str:
+    """Give dbt its staging file: removed (a full build starts empty) or a copy of the published one."""
+    staging, published = settings.staging_warehouse, settings.warehouse
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    _refuse_if_being_written(staging)
+    staging.unlink(missing_ok=True)
+    wal_path(staging).unlink(missing_ok=True)
+    if from_published and published.exists():
+        if wal_path(published).exists():
+            raise PublishError(_published_wal_message(published))
+        tmp = staging.with_name(f".{staging.name}.copy")
+        shutil.copyfile(published, tmp)  # published files are checkpointed: the one file is the whole database
+        os.replace(tmp, staging)
+        return f"staging starts from a copy of {published}"
+    return "staging starts empty"
+
+
+@dataclass
+class PublishResult:
+    path: Path
+    size_bytes: int
+    sha256: str
+    tables: dict[str, int]  # table -> rows (schema main)
+    views: int
+
+
+def publish(settings: Settings) -> PublishResult:
+    """Checkpoint and close the staging file, then rename it onto the published path (atomic)."""
+    staging, published = settings.staging_warehouse, settings.warehouse
+    if not staging.exists():
+        raise PublishError(f"no staging warehouse at {staging}: dbt did not build one in this run")
+    if wal_path(published).exists():
+        raise PublishError(_published_wal_message(published))
+    try:
+        with duckdb.connect(str(staging)) as con:
+            con.execute("checkpoint")  # everything in the one file; closing removes the log
+            catalog = con.execute("select current_database()").fetchone()[0]
+            tables = {name: con.execute(f'select count(*) from main."{name}"').fetchone()[0] for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE' "
+                "order by table_name").fetchall()}
+            views = con.execute("select count(*) from information_schema.tables where table_type = 'VIEW'").fetchone()[0]
+    except duckdb.IOException as exc:
+        raise PublishError(f"cannot open {staging} to checkpoint it: {str(exc).splitlines()[0]}") from None
+    if wal_path(staging).exists():
+        raise PublishError(f"{wal_path(staging)} is still there after a checkpoint and close: another process has {staging} open")
+    expected = catalog_name(published)
+    if catalog != expected:  # views naming catalog "x" would stop resolving once the file is called "y"
+        raise PublishError(f"{staging.name} is catalog {catalog!r} but {published.name} would be {expected!r}; "
+                           "views that name the catalog would break after the rename")
+    digest = file_sha256(staging, fsync=True)  # the bytes are on disk before the name points at them
+    size = staging.stat().st_size
+    os.replace(staging, published)
+    _fsync_dir(published.parent)
+    return PublishResult(published, size, digest, tables, views)
+
+
+def _published_wal_message(published: Path) -> str:
+    return (f"{wal_path(published)} exists: a process has the published warehouse open for writing, or crashed while "
+            "writing it (the pipeline never writes it). Replacing the file would pair the new database with that log. "
+            "Close that process, or open the file once read-write to replay the log, then run again.")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # the rename itself survives a crash
+    finally:
+        os.close(fd)
+
+
+def file_sha256(path: Path, *, fsync: bool = False) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+        if fsync:
+            os.fsync(f.fileno())
+    return digest.hexdigest()
