@@ -4,6 +4,7 @@ dbt builds the staging warehouse (settings.staging_warehouse, via TOUCHLINE_DBT_
 profiles.yml), never the file analysts read: orchestration/publish.py publishes it afterwards."""
 
 import fcntl
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,3 +70,18 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # of the published file (touchline/publish.py says why).
     context.log.info(prepare_staging(touchline.settings(), from_published=context.is_subset))
     yield from dbt.cli(["build"], context=context).stream()
+    if not context.is_subset:
+        context.log.info(f"dbt docs: {write_dbt_docs(dbt, touchline.settings())}")
+
+
+def write_dbt_docs(dbt: DbtCliResource, s: settings.Settings) -> Path:
+    """`dbt docs generate --static` over the build that just succeeded: one HTML page with the
+    manifest and the catalog inside it (no server, no network), written atomically."""
+    target = s.dbt_docs_dir.parent / ".dbt_docs_target"
+    dbt.cli(["docs", "generate", "--static"], target_path=target).wait()
+    s.dbt_docs_dir.mkdir(parents=True, exist_ok=True)
+    page = s.dbt_docs_dir / "index.html"
+    tmp = page.with_name(".index.html.tmp")
+    shutil.copyfile(target / "static_index.html", tmp)
+    tmp.replace(page)
+    return page

@@ -75,6 +75,10 @@ def test_a_good_night_publishes_the_staging_build(good):
         assert metadata["sha256"].value == file_sha256(s.warehouse)
         assert metadata["rows"].value["fct_ad_spend"] == 2
         assert set(metadata["built_at"].value) >= {"fct_touchpoints", "dim_people", "mart_stage_funnel"}
+    # the night's dbt docs: one page holding the manifest and the catalog, readable offline
+    docs = (s.dbt_docs_dir / "index.html").read_text()
+    assert "mart_channel_attribution" in docs and "Credit of each conversion" in docs
+    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', docs)
 
 
 def test_touchline_marts_shows_when_the_published_tables_were_built(good, monkeypatch):

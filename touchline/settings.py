@@ -73,6 +73,11 @@ class Settings:
         return w.with_name(f"{w.stem}.staging{w.suffix}" if w.suffix else f"{w.name}.staging")
 
     @property
+    def dbt_docs_dir(self) -> Path:
+        """dbt docs of the latest build, one self-contained page (orchestration/dbt.py)."""
+        return self.warehouse.parent / "docs" / "dbt"
+
+    @property
     def quality_reports_dir(self) -> Path:
         """The ingestion quality reports (touchline/quality_report.py), in a docs folder beside the warehouse."""
         return self.warehouse.parent / "docs" / "quality"
