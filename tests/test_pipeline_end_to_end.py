@@ -316,3 +316,28 @@ def test_dbt_docs_build_and_every_mart_column_is_described(tiny_run, tmp_path):
         assert manifest["nodes"][node_id]["description"], f"{node_id} has no description"
         undocumented += [f"{node['metadata']['name']}.{c}" for c in node["columns"] if c not in described]
     assert undocumented == []
+
+
+def test_report_sensor_writes_the_report_after_a_scheduled_run(tiny_run, monkeypatch):
+    """Runs started by the schedule or the UI get their report from a run-status sensor: given the
+    finished tiny run, it rewrites report.html with that run's checks from the event log."""
+    import dagster as dg
+
+    from orchestration.report import report_after_success
+
+    s, outcome = tiny_run
+    use_dirs(monkeypatch, s.data_dir)
+    monkeypatch.setenv("TOUCHLINE_RUN_DATE", "2026-10-21")
+    report = s.warehouse.parent / "report.html"
+    report.unlink()
+    with dg.DagsterInstance.from_config(str(s.dagster_home)) as instance:
+        run = instance.get_run_by_id(outcome.run_id)
+        success = instance.all_logs(outcome.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0].dagster_event
+        context = dg.build_run_status_sensor_context(sensor_name="report_after_success", dagster_event=success,
+                                                     dagster_instance=instance, dagster_run=run)
+        report_after_success(context)
+    html = " ".join(report.read_text().split())
+    assert f"Dagster run {outcome.run_id}" in html
+    failed = [c.name for c in outcome.failed_checks]  # the freshness warning of the tiny zone's quiet sources
+    assert failed and all(name in html for name in failed)
+    assert f"{len(outcome.checks) - len(failed)} passed, {len(failed)} failed." in html
