@@ -170,3 +170,22 @@ def test_ad_click_campaign_id_from_utm_id_or_google_auto_tagging(tmp_path):
         ("20311001", None, "G2", "https://shop.example/"),
         (None, None, None, "https://shop.example/"),
     ]
+
+
+def test_surveymonkey_bad_response_is_quarantined_once_per_answer(tmp_path):
+    """A bad date spoils every answer of the response: each answer is a quarantine row (the unit
+    of this export), same source row, told apart by the question in the raw record (the key the
+    warehouse's quarantine uniqueness test uses)."""
+    csat = "How satisfied were you with the help you received?"
+    nps = "How likely is it that you would recommend us to a friend or colleague?"
+    path = tmp_path / "surveymonkey_support" / "2026-10-01" / "export.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f'Respondent ID,Collector ID,Start Date,End Date,Email Address,{csat},{nps},Anything else?\n'
+        ',,,,,Response,Response,Open-Ended Response\n'
+        '118,9,10/01/2026 04:00:00 PM,yesterday,eve@example.com,5,9,\n')
+    result = run(tmp_path, "surveymonkey_support", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 0, 2)
+    q = result.quarantine
+    assert q["source_row"].to_list() == [1, 1] and q["source_line"].to_list() == [3, 3]
+    assert q.select("source_file", "source_row", "raw_record").n_unique() == 2
