@@ -30,6 +30,7 @@ Stages (they add up to the wall time of the child process):
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -87,10 +88,15 @@ def _label(proc: Any, root_pid: int) -> str:
     if not cmd:
         return "?"
     program = Path(cmd[0]).name
-    if program.startswith("python") and len(cmd) > 1:
-        if cmd[1] in ("-c", "-m"):
-            return f"python {cmd[1]} {cmd[2][:40] if cmd[1] == '-m' and len(cmd) > 2 else ''}".strip()
-        return Path(cmd[1]).name
+    if not program.startswith("python"):
+        return program
+    for i, arg in enumerate(cmd[1:], start=1):
+        if arg == "-c":
+            return "python -c"
+        if arg == "-m":
+            return f"python -m {cmd[i + 1] if i + 1 < len(cmd) else ''}".strip()
+        if not arg.startswith("-"):
+            return Path(arg).name  # a script: dbt, dagster, ...
     return program
 
 
@@ -359,11 +365,17 @@ def breakdown(started: float, ended: float, events: dict[str, Any], samples: lis
 # Raw-scan floor: DuckDB reads every export of the landing zone once
 
 
-def raw_scan(landing: Path) -> dict[str, Any]:
-    """Read every file the pipeline would read (same discovery, same contracts), all columns as
-    text, and hash every value so no column is skipped. CSV options come from each contract;
-    JSON lines are parsed as JSON (lines that are not JSON are skipped and not counted: the
-    pipeline quarantines them). A second header record (SurveyMonkey) is not counted as a row."""
+def raw_scan(landing: Path, repeats: int = 2) -> dict[str, Any]:
+    """Read every file the pipeline would read (same discovery, same contracts) with DuckDB, each
+    file once per pass, and hash every value, so no column is skipped.
+
+    CSV: the contract's delimiter and skipped lines, all columns as text, named from each file's
+    header line (read before the clock starts); DuckDB's type sniffer is off, since sniffing each
+    small file costs more than reading it. Short rows (cut mid-line) are read and counted, a
+    second header record (SurveyMonkey) is not counted. JSON lines: each line parsed as a JSON
+    object (not flattened); a line that is not JSON counts as read, as in the pipeline.
+
+    A floor is a best case: the fastest of `repeats` passes is kept (all are reported)."""
     import duckdb
 
     from ingestion.contracts import load_contracts
@@ -371,30 +383,63 @@ def raw_scan(landing: Path) -> dict[str, Any]:
 
     contracts = load_contracts(*settings_module.CONTRACTS_DIRS)
     files, _ = discover(landing, contracts)
-    by_source: dict[str, list[Path]] = defaultdict(list)
+    groups: dict[tuple[str, tuple[str, ...]], list[Path]] = defaultdict(list)  # (source, header) -> files
     for f in files:
-        by_source[f.source].append(f.path)
-    out: dict[str, Any] = {"files": len(files), "bytes": sum(f.path.stat().st_size for f in files), "rows": 0, "by_source": {}}
+        spec = contracts[f.source].file
+        groups[(f.source, _csv_header(f.path, spec) if spec.format == "csv" else ())].append(f.path)
+    passes = [_scan_pass(duckdb, contracts, groups) for _ in range(max(1, repeats))]
+    best = min(passes, key=lambda p: p["seconds"])
+    return best | {"files": len(files), "bytes": sum(f.path.stat().st_size for f in files),
+                   "passes_seconds": [p["seconds"] for p in passes]}
+
+
+def _scan_pass(duckdb: Any, contracts: dict[str, Any], groups: dict[tuple[str, tuple[str, ...]], list[Path]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"rows": 0, "by_source": {}}
     started = time.perf_counter()
     with duckdb.connect() as con:
-        for source, paths in sorted(by_source.items()):
+        for (source, header), paths in sorted(groups.items()):
             spec = contracts[source].file
             t = time.perf_counter()
+            params: dict[str, Any] = {"files": [str(p) for p in paths]}
             if spec.format == "jsonl":
-                sql = ("select count(*), bit_xor(hash(t)) from read_json($files, format = 'newline_delimited', "
-                       "ignore_errors = true, union_by_name = true) t")
-                params: dict[str, Any] = {"files": [str(p) for p in paths]}
+                sql = "select count(*), bit_xor(hash(json)) from read_ndjson_objects($files, ignore_errors = true)"
             else:
-                sql = ("select count(*), bit_xor(hash(t)) from read_csv($files, header = true, skip = $skip, delim = $delim, "
-                       "quote = '\"', escape = '\"', all_varchar = true, null_padding = true, strict_mode = false, "
-                       "union_by_name = false) t")
-                params = {"files": [str(p) for p in paths], "skip": spec.skip_lines, "delim": spec.delimiter}
+                columns = "{" + ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in _unique(header)) + "}"
+                sql = (f"select count(*), bit_xor(hash(t)) from read_csv($files, header = true, skip = $skip, delim = $delim, "
+                       f"quote = '\"', escape = '\"', auto_detect = false, columns = {columns}, null_padding = true, "
+                       "strict_mode = false) t")
+                params |= {"skip": spec.skip_lines, "delim": spec.delimiter}
             rows = con.execute(sql, params).fetchone()[0] - spec.skip_records_after_header * len(paths)
-            out["by_source"][source] = {"files": len(paths), "rows": rows, "seconds": time.perf_counter() - t}
+            agg = out["by_source"].setdefault(source, {"files": 0, "rows": 0, "seconds": 0.0})
+            agg["files"] += len(paths)
+            agg["rows"] += rows
+            agg["seconds"] += time.perf_counter() - t
             out["rows"] += rows
     out["seconds"] = time.perf_counter() - started
     out["rows_per_second"] = out["rows"] / out["seconds"] if out["seconds"] else None
+    out["by_source"] = dict(sorted(out["by_source"].items()))
     return out
+
+
+def _csv_header(path: Path, spec: Any) -> tuple[str, ...]:
+    with path.open(encoding=spec.encoding, errors="replace", newline="") as f:
+        for _ in range(spec.skip_lines):
+            f.readline()
+        return tuple(next(csv.reader(f, delimiter=spec.delimiter), []))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names):
+        name = name or f"column{i}"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # --------------------------------------------------------------------------------------------
@@ -740,7 +785,8 @@ def markdown(report: dict[str, Any]) -> str:
               "exports and re-runs everything: the pipeline re-ingests every file each night today. Peak RSS is the "
               "sum over the child and its descendants (dbt), sampled every "
               f"{report['config']['rss_sample_interval_seconds']} s. The raw-scan floor is DuckDB reading every "
-              "landed export once (text columns, every value hashed) in the bench process, on the same files."]
+              "landed export once (text columns, every value hashed; fastest of two passes) in the bench process, "
+              "on the same files, just before the run."]
     return "\n".join(lines) + "\n"
 
 

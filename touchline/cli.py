@@ -194,7 +194,7 @@ def bench(
 
     report, json_path, md_path = bench_module.run(config, log)
     console.print(bench_module.markdown(report), markup=False, highlight=False, soft_wrap=True)
-    console.print(f"Wrote {json_path} and {md_path}")
+    console.print(f"Wrote {json_path} and {md_path}", soft_wrap=True)
     failed = [f"{s['label']}: {r['label']}" for s in report["scales"] for r in s["runs"] if not r["success"]]
     if failed:
         err.print(f"[red]Pipeline runs failed (their figures are in the report, marked FAILED): {', '.join(failed)}[/red]")
