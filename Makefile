@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test ui setup demo-data codegen clean
+.PHONY: run test ui bench setup demo-data codegen clean
 
 run: setup ## Build the warehouse (demo landing zone unless TOUCHLINE_LANDING is set)
 	$(VENV)/bin/touchline run
@@ -19,6 +19,13 @@ test: setup ## Run the test suite
 
 ui: setup ## Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/touchline ui
+
+# Scales in people (each over BENCH_DAYS days, plus one more night); larger: make bench SCALES=100000,1000000
+SCALES ?= 3000,30000
+BENCH_DAYS ?= 90
+BENCH_ARGS ?=
+bench: setup ## Time a full rebuild and one more night per scale; reports in bench/results/
+	$(VENV)/bin/touchline bench --people $(SCALES) --days $(BENCH_DAYS) $(BENCH_ARGS)
 
 demo-data: setup
 	$(VENV)/bin/touchline demo-data

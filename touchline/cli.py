@@ -1,4 +1,4 @@
-"""The `touchline` command: demo-data, run, codegen."""
+"""The `touchline` command: demo-data, run, codegen, query, marts, report, bench, ui."""
 
 from __future__ import annotations
 
@@ -166,6 +166,47 @@ def report() -> None:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     console.print(f"wrote {path}")
+
+
+@app.command()
+def bench(
+    people: Annotated[str, typer.Option(help="Scales: people to simulate, comma-separated (one landing zone each).")] = "3000,30000",
+    days: Annotated[int, typer.Option(min=1, help="Days of history per scale; one more day is generated and landed as the next night.")] = DEMO_DAYS,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo generator.")] = DEMO_SEED,
+    end: Annotated[str | None, typer.Option(help="Last day of history (YYYY-MM-DD); default: the next night is yesterday (UTC).")] = None,
+    results: Annotated[Path | None, typer.Option(help="Folder for the JSON and Markdown reports; default bench/results.")] = None,
+    work: Annotated[Path | None, typer.Option(help="Folder for each scale's landing zone, lake, warehouse and logs; default bench/work.")] = None,
+    keep_data: Annotated[bool, typer.Option(help="Keep each scale's landing zone, lake and warehouse (logs are always kept).")] = False,
+    note: Annotated[str, typer.Option(help="A line for the report, e.g. what else was running on the machine.")] = "",
+) -> None:
+    """Benchmark: generate landing zones, then time a full rebuild and one more night per scale."""
+    from touchline import bench as bench_module
+
+    try:
+        scales = [int(p.replace("_", "")) for p in people.split(",") if p.strip()]
+    except ValueError:
+        err.print(f"[red]--people must be comma-separated numbers, not {people!r}[/red]")
+        raise typer.Exit(2) from None
+    if not scales or min(scales) < 1:
+        err.print("[red]--people needs at least one number >= 1[/red]")
+        raise typer.Exit(2)
+    config = bench_module.BenchConfig(people=scales, days=days, seed=seed, end=date.fromisoformat(end) if end else None,
+                                      keep_data=keep_data, note=note)
+    if results:
+        config.results = results.resolve()
+    if work:
+        config.work = work.resolve()
+
+    def log(line: str) -> None:
+        err.print(f"[{datetime.now():%H:%M:%S}] {line}", markup=False, highlight=False, soft_wrap=True)
+
+    report, json_path, md_path = bench_module.run(config, log)
+    console.print(bench_module.markdown(report), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"Wrote {json_path} and {md_path}", soft_wrap=True)
+    failed = [f"{s['label']}: {r['label']}" for s in report["scales"] for r in s["runs"] if not r["success"]]
+    if failed:
+        err.print(f"[red]Pipeline runs failed (their figures are in the report, marked FAILED): {', '.join(failed)}[/red]")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -140,6 +140,19 @@ def _quality(env: dict[str, str]) -> QualitySettings:
     )
 
 
+LOCATION_VARIABLES = ("TOUCHLINE_DATA", "TOUCHLINE_LANDING", "TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE",
+                      DBT_WAREHOUSE_ENV, "TOUCHLINE_CONTRACTS", "DAGSTER_HOME")
+
+
+def isolated_env(data_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child process whose every location is under `data_dir` (`touchline
+    bench`): this process's own locations, contracts folders and Dagster instance are not inherited."""
+    out = {k: v for k, v in (os.environ if env is None else env).items() if k not in LOCATION_VARIABLES}
+    out["TOUCHLINE_DATA"] = str(data_dir)
+    out["DAGSTER_HOME"] = str(data_dir / "dagster")
+    return out
+
+
 def load(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = _path(env, "TOUCHLINE_DATA", REPO_ROOT / "data")
