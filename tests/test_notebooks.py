@@ -96,3 +96,12 @@ def test_nightly_report_renders_offline_with_its_charts(demo_warehouse):
         page.screenshot(path=str(ARTIFACTS / "nightly-report.png"), full_page=True)
         browser.close()
     assert [u for u in requests if not u.startswith("file:")] == []  # self-contained: nothing fetched
+
+
+def test_report_escapes_what_came_from_the_data(demo_warehouse):
+    """Check descriptions and quarantine reasons carry landed values and file names: never markup."""
+    from touchline.report import CheckResult, ReportInputs, render
+
+    html = render(demo_warehouse, ReportInputs(checks=[CheckResult("lake/x:y", False, "ERROR", 'e.g. ["<img src=x onerror=alert(1)>"]')]))
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert html.count("<svg") >= 7  # the charts' own markup stays markup

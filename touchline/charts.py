@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 Chart = Callable[[duckdb.DuckDBPyConnection], tuple[Figure, pd.DataFrame]]
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    return con.execute(sql).df()
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, *parameters) -> pd.DataFrame:
+    return con.execute(sql, list(parameters)).df()
 
 
 def _latest(con: duckdb.DuckDBPyConnection, table: str, column: str, where: str = "true") -> str | None:
@@ -38,10 +38,10 @@ def funnel_by_channel(con: duckdb.DuckDBPyConnection, period: str | None = None)
         periods = [r[0] for r in con.execute(
             "select distinct entry_period from mart_stage_funnel order by 1 desc limit 2").fetchall()]
         period = f"{periods[-1]:%Y-%m-%d}" if periods else "1970-01-01"
-    df = _frame(con, f"""
+    df = _frame(con, """
         select breakdown_value as channel, journey_stage, stage_order, people_entered, people_reached, conversion_from_entry
-        from mart_stage_funnel where breakdown = 'channel' and entry_period = '{period}'
-        order by channel, stage_order""")
+        from mart_stage_funnel where breakdown = 'channel' and entry_period = cast(? as timestamp)
+        order by channel, stage_order""", period)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     if df.empty:
         _empty(ax, "funnel")
@@ -127,11 +127,11 @@ def attribution_by_model(con: duckdb.DuckDBPyConnection) -> tuple[Figure, pd.Dat
 def roas_by_channel(con: duckdb.DuckDBPyConnection, period: str | None = None) -> tuple[Figure, pd.DataFrame]:
     """Return on ad spend of the paid channels, per attribution model, in one period (default: the latest)."""
     period = period or _latest(con, "mart_channel_performance", "period_start", "spend_reporting > 0") or "1970-01-01"
-    df = _frame(con, f"""
+    df = _frame(con, """
         select attribution_model, channel, attributed_revenue_reporting, spend_reporting, roas
         from mart_channel_performance
-        where breakdown = 'channel' and spend_reporting > 0 and period_start = '{period}'
-        order by channel, attribution_model""")
+        where breakdown = 'channel' and spend_reporting > 0 and period_start = cast(? as timestamp)
+        order by channel, attribution_model""", period)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     if df.empty:
         _empty(ax, "ad spend")
@@ -174,10 +174,10 @@ def referral_health(con: duckdb.DuckDBPyConnection) -> tuple[Figure, pd.DataFram
 def survey_scores(con: duckdb.DuckDBPyConnection, period: str | None = None) -> tuple[Figure, pd.DataFrame]:
     """NPS and CSAT by the journey stage the respondent had reached, in one period (default: the latest)."""
     period = period or _latest(con, "mart_survey_scores", "response_period") or "1970-01-01"
-    df = _frame(con, f"""
+    df = _frame(con, """
         select score_scale, breakdown_value as journey_stage, responses, coalesce(nps, csat) as score
-        from mart_survey_scores where breakdown = 'journey_stage' and response_period = '{period}'
-        order by score_scale, journey_stage""")
+        from mart_survey_scores where breakdown = 'journey_stage' and response_period = cast(? as timestamp)
+        order by score_scale, journey_stage""", period)
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     for ax, (scale, title) in zip(axes, [("nps_0_10", "NPS (-100..100)"), ("csat_1_5", "CSAT (% of 4-5)")]):
         rows = df[df["score_scale"] == scale]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from touchline import charts
 from touchline.analyst import connect_read_only
@@ -64,7 +64,9 @@ def _freshness(settings: Settings, today: date) -> list[dict]:
 
 def render(settings: Settings, inputs: ReportInputs | None = None) -> str:
     inputs = inputs or ReportInputs()
-    env = Environment(loader=PackageLoader("touchline", "templates"), autoescape=select_autoescape())
+    # escape everything (the template is .j2, which select_autoescape would not escape): check
+    # descriptions and reasons carry landed values and file names
+    env = Environment(loader=PackageLoader("touchline", "templates"), autoescape=True)
     with connect_read_only(settings) as con:
         figures = []
         for title, chart in charts.CHARTS.items():
@@ -83,7 +85,14 @@ def write_report(settings: Settings, inputs: ReportInputs | None = None) -> Path
     html = render(settings, inputs)
     target = settings.warehouse.parent / REPORT_NAME
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".report.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(html)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(html)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; analysts may read it as another user
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return target

@@ -8,6 +8,9 @@
 -- A touchpoint may belong to several conversions' journeys. Ties in time are ordered by touchpoint_id.
 {%- set lookback = var('attribution_lookback_days') %}
 {%- set max_touchpoints = var('attribution_max_touchpoints') %}
+{%- if max_touchpoints is not none and (max_touchpoints is not number or max_touchpoints < 1) %}
+    {{ exceptions.raise_compiler_error("var attribution_max_touchpoints: a whole number >= 1, or null for no limit") }}
+{%- endif %}
 with touchpoints as (
     select * from {{ ref('int_touchpoints_staged') }}
 ),
@@ -63,8 +66,10 @@ after_last_conversion as (
         max(attributable.occurred_at) over (partition by attributable.person_key) as last_touch_at
     from attributable
     left join last_conversions on attributable.person_key = last_conversions.person_key
-    where last_conversions.last_converted_at is null
-        or attributable.occurred_at >= last_conversions.last_converted_at
+    where (last_conversions.last_converted_at is null
+        or attributable.occurred_at >= last_conversions.last_converted_at)
+        -- a conversion of an attributable type (e.g. a lead) is not part of a journey after it
+        and not exists (select 1 from conversions where conversions.conversion_id = attributable.touchpoint_id)
 ),
 
 open_journeys as (
@@ -91,9 +96,16 @@ journeys as (
 numbered as (
     select
         *,
-        row_number() over (partition by journey_id order by occurred_at, touchpoint_id) as touch_position,
+        row_number() over (partition by journey_id order by occurred_at, touchpoint_id) as touch_order,
         count(*) over (partition by journey_id) as touches_in_journey
     from journeys
+),
+
+kept as (
+    select * from numbered
+    {%- if max_touchpoints is not none %}
+    where touch_order > touches_in_journey - {{ max_touchpoints }}
+    {%- endif %}
 ),
 
 final as (
@@ -107,11 +119,8 @@ final as (
         channel,
         campaign_id,
         campaign_name,
-        touch_position
-    from numbered
-    {%- if max_touchpoints is not none %}
-    where touch_position > touches_in_journey - {{ max_touchpoints }}
-    {%- endif %}
+        row_number() over (partition by journey_id order by occurred_at, touchpoint_id) as touch_position
+    from kept
 )
 
 select * from final

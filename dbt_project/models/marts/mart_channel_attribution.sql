@@ -9,6 +9,9 @@
 {%- for name in models if name not in known %}
     {{ exceptions.raise_compiler_error("var attribution_models: unknown model '" ~ name ~ "' (expected one of " ~ known | join(', ') ~ ")") }}
 {%- endfor %}
+{%- if var('attribution_half_life_days') is not number or var('attribution_half_life_days') <= 0 %}
+    {{ exceptions.raise_compiler_error("var attribution_half_life_days: a number of days > 0") }}
+{%- endif %}
 {%- if weights.first + weights.last > 1 or weights.first < 0 or weights.last < 0 %}
     {{ exceptions.raise_compiler_error("var attribution_position_weights: first and last must be >= 0 and add up to at most 1") }}
 {%- endif %}
@@ -50,7 +53,11 @@ step_facts as (
                 over (partition by conversion_id),
             step_count
         ) as last_non_direct_position,
-        pow(0.5, date_diff('second', step_at, converted_at) / 86400.0 / {{ var('attribution_half_life_days') }}) as decay_weight,
+        -- halves every half-life before the conversion; measured from the path's newest step, so that
+        -- step weighs 1 and old paths cannot underflow to 0 / 0 (the normalised shares are the same)
+        pow(0.5, (date_diff('second', step_at, converted_at)
+                  - min(date_diff('second', step_at, converted_at)) over (partition by conversion_id))
+                 / 86400.0 / {{ var('attribution_half_life_days') }}) as decay_weight,
         count(*) over (partition by conversion_id, channel) as channel_steps
     from steps
 ),

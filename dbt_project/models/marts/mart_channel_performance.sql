@@ -32,7 +32,11 @@ credit_totals as (
         {%- else %}
         cast(null as varchar) as campaign_id,
         {%- endif %}
+        {%- if breakdown == 'campaign' %}
         any_value(campaign_name) as touchpoint_campaign_name,
+        {%- else %}
+        cast(null as varchar) as touchpoint_campaign_name,
+        {%- endif %}
         sum(credit) as attributed_conversions,
         sum(credit) filter (where conversion_kind = 'first') as attributed_first_conversions,
         sum(attributed_revenue_reporting) as attributed_revenue_reporting
@@ -54,7 +58,11 @@ spend_totals as (
         {%- else %}
         cast(null as varchar) as campaign_id,
         {%- endif %}
+        {%- if breakdown == 'campaign' %}
         any_value(spend.campaign_name) as platform_campaign_name,
+        {%- else %}
+        cast(null as varchar) as platform_campaign_name,
+        {%- endif %}
         sum(spend.spend_reporting) as spend_reporting,
         sum(spend.impressions) as impressions,
         sum(spend.clicks) as clicks
