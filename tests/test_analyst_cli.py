@@ -73,3 +73,18 @@ def test_marts_lists_marts_with_row_counts(warehouse):
     row = next(line for line in result.output.splitlines() if "mart_demo" in line)
     cells = [c.strip() for c in row.split("│")]
     assert cells[:3] == ["mart_demo", "2", "-"]  # 2 rows; never built by a Dagster run here
+
+
+def test_the_installed_command_keeps_exit_codes(tmp_path):
+    """`touchline` (touchline.cli:main) skips interpreter teardown after its work; exit codes survive."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    touchline = Path(sys.executable).with_name("touchline")
+    env = {"PATH": str(touchline.parent), "TOUCHLINE_DATA": str(tmp_path), "HOME": str(tmp_path)}
+    missing = subprocess.run([str(touchline), "query", "select 1"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 2 and "build it first with `make run`" in " ".join(missing.stderr.split())
+    assert subprocess.run([str(touchline), "report"], env=env, capture_output=True).returncode == 1
+    assert subprocess.run([str(touchline), "--help"], env=env, capture_output=True).returncode == 0
+    assert subprocess.run([str(touchline), "no-such-command"], env=env, capture_output=True).returncode == 2

@@ -229,5 +229,25 @@ def _progress() -> Progress:
                     console=err, transient=not err.is_terminal, disable=not err.is_terminal)
 
 
+def main() -> None:
+    """The `touchline` command. Ends the process without interpreter teardown once everything is
+    written and flushed and the exit handlers ran: duckdb-python's nanobind bindings otherwise print
+    pages of benign "leaked instance" warnings at teardown after a pipeline run, burying the summary."""
+    import atexit
+    import os
+
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int | None):
+            print(exc.code, file=sys.stderr)
+    atexit._run_exitfuncs()  # logging, multiprocessing and other clean-ups, as a normal exit would
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()
