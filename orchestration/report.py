@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.jobs import nightly_job
 from touchline import settings
-from touchline.report import CheckResult, ReportInputs, check_result, write_report
+from touchline.report import ReportInputs, check_result, step_failure, write_report
 
 
 def _write_for_run(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
@@ -13,7 +13,7 @@ def _write_for_run(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
     records = context.instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     checks = [check_result(r.event_log_entry.dagster_event.event_specific_data) for r in records]
     failures = context.instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
-    checks += [CheckResult(f"step {r.event_log_entry.step_key}", False, "ERROR", "the step failed; see the run") for r in failures]
+    checks += [step_failure(r.event_log_entry.step_key) for r in failures]
     s = settings.load()
     if not s.warehouse.exists():
         return dg.SkipReason(f"no warehouse at {s.warehouse} yet")

@@ -9,16 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from touchline.analyst import mart_row_counts
+from touchline.report import CheckResult, check_result, step_failure
 from touchline.settings import Settings
-
-
-
-@dataclass
-class CheckOutcome:
-    name: str
-    passed: bool
-    severity: str
-    description: str
 
 
 @dataclass
@@ -26,7 +18,7 @@ class RunOutcome:
     run_id: str
     run_success: bool
     warehouse: str
-    checks: list[CheckOutcome] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     skipped_assets: list[str] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
@@ -37,11 +29,11 @@ class RunOutcome:
     report_error: str | None = None
 
     @property
-    def failed_checks(self) -> list[CheckOutcome]:
+    def failed_checks(self) -> list[CheckResult]:
         return [c for c in self.checks if not c.passed]
 
     @property
-    def blocking_failures(self) -> list[CheckOutcome]:
+    def blocking_failures(self) -> list[CheckResult]:
         return [c for c in self.failed_checks if c.severity == "ERROR"]
 
     @property
@@ -103,13 +95,7 @@ def run_pipeline(settings: Settings) -> RunOutcome:
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     outcome = RunOutcome(result.run_id, result.success, str(settings.warehouse))
-    for evaluation in result.get_asset_check_evaluations():
-        outcome.checks.append(CheckOutcome(
-            name=evaluation.asset_check_key.to_user_string(),
-            passed=evaluation.passed,
-            severity=evaluation.severity.value,
-            description=evaluation.description or "",
-        ))
+    outcome.checks = [check_result(evaluation) for evaluation in result.get_asset_check_evaluations()]
     outcome.failed_steps = [e.step_key for e in result.get_step_failure_events()]
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     graph = defs.resolve_asset_graph()
@@ -129,13 +115,12 @@ def run_pipeline(settings: Settings) -> RunOutcome:
 def write_nightly_report(settings: Settings, outcome: RunOutcome) -> None:
     """The HTML report next to the warehouse, with this run's checks (also on a blocked night:
     it then shows what broke beside the marts analysts still have)."""
-    from touchline.report import CheckResult, ReportInputs, write_report
+    from touchline.report import ReportInputs, write_report
 
     if not settings.warehouse.exists():
         outcome.report_error = f"no warehouse at {settings.warehouse} yet"
         return
-    checks = [CheckResult(c.name, c.passed, c.severity, c.description) for c in outcome.checks]
-    checks += [CheckResult(f"step {step}", False, "ERROR", "the step failed; see the Dagster run") for step in outcome.failed_steps]
+    checks = outcome.checks + [step_failure(step) for step in outcome.failed_steps]
     try:
         outcome.report = str(write_report(settings, ReportInputs(run_id=outcome.run_id, checks=checks)))
     except Exception as exc:  # the report must never turn a good night into a failed one

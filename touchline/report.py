@@ -7,6 +7,7 @@ ingestion. Raw records never appear (they may hold personal data)."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -36,6 +37,11 @@ def check_result(evaluation) -> CheckResult:
                        evaluation.severity.value, evaluation.description or "")
 
 
+def step_failure(step_key: str) -> CheckResult:
+    """A failed step of the run, shown among the checks."""
+    return CheckResult(f"step {step_key}", False, "ERROR", "the step failed; see the Dagster run")
+
+
 @dataclass
 class ReportInputs:
     """What the run knows that the warehouse does not: its checks and when it ran."""
@@ -46,13 +52,10 @@ class ReportInputs:
 
 
 def _ingestion(settings: Settings) -> dict | None:
-    """The quality report of the latest ingestion (touchline/quality_report.py), read from the lake, so
-    a night whose marts were blocked still reports its own ingestion; None before any ingestion."""
-    from touchline import quality_report
-
-    if not any(settings.lake.glob("load_log/**/*.parquet")):
-        return None
-    return quality_report.build(settings.lake)
+    """The quality report the latest ingestion step wrote (touchline/quality_report.py, before the
+    checks, so a night whose marts were blocked still shows its own ingestion); None before any."""
+    latest = settings.quality_reports_dir / "latest.json"
+    return json.loads(latest.read_text()) if latest.exists() else None
 
 
 def _freshness(settings: Settings, today: date) -> list[dict]:
