@@ -42,6 +42,7 @@ $(UV):
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
+	$(VENV)/bin/touchline data-docs-assets
 	touch $@
 
 clean:

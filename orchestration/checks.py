@@ -3,47 +3,96 @@ so the publication of the warehouse: orchestration/publish.py)."""
 
 
 import json
+from collections.abc import Iterable
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from expectations.landing_health import as_rows, freshness_verdicts, volume_verdicts
-from expectations.suites import ad_spend_suite, touchpoints_suite
-from expectations.validate import SuiteOutcome, validate_parquet
+from expectations.suites import lake_specs, mart_specs
+from expectations.validate import SuiteOutcome, SuiteSpec
+from expectations.validate import session as gx_session
 from ingestion import storage
+from ingestion.contracts import Contract
 from orchestration.normalize import AD_SPEND, LOAD_LOG, QUARANTINE, TOUCHPOINTS
 from orchestration.resources import TouchlineResource
 
 
-def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def _result(outcome: SuiteOutcome, check_name: str, asset_key: dg.AssetKey, docs: str | None) -> dg.AssetCheckResult:
+    failures = outcome.failures
     return dg.AssetCheckResult(
+        check_name=check_name,
+        asset_key=asset_key,
         passed=outcome.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=("all expectations met" if outcome.success
-                     else "; ".join(o.describe() for o in outcome.failures)),
+        severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+        description=(f"all {len(outcome.outcomes)} expectations met on {outcome.rows:,} rows" if outcome.success
+                     else f"{len(failures)} of {len(outcome.outcomes)} expectations failed on {outcome.rows:,} rows: "
+                          + "; ".join(o.describe() for o in failures)),
         metadata={
+            "suite": outcome.suite,
             "rows_validated": outcome.rows,
             "expectations": len(outcome.outcomes),
-            "failed_expectations": len(outcome.failures),
+            "failed_expectations": len(failures),
             "failures": dg.MetadataValue.json([
-                {"expectation": o.expectation, "column": o.column, "unexpected_count": o.unexpected_count,
-                 "unexpected_percent": o.unexpected_percent, "examples": o.examples}
-                for o in outcome.failures
+                {"expectation": o.expectation, "column": o.column, "severity": o.severity, "unexpected_count": o.unexpected_count,
+                 "unexpected_percent": o.unexpected_percent, "examples": o.examples, "failing_rows": o.failing_rows, "notes": o.notes}
+                for o in failures
             ]),
+            **({"data_docs": dg.MetadataValue.path(docs)} if docs else {}),
         },
     )
 
 
-@dg.asset_check(asset=TOUCHPOINTS, blocking=True, description="Great Expectations suite expectations/suites.py:touchpoints_suite")
-def touchpoints_expectations(touchline: TouchlineResource) -> dg.AssetCheckResult:
-    lake = touchline.settings().lake
-    return _result(validate_parquet("touchpoints", storage.table_glob(lake, "touchpoints"), touchpoints_suite()))
+def _validate(context: dg.AssetCheckExecutionContext, specs: list[tuple[dg.AssetCheckSpec, SuiteSpec]], docs_dir: Path,
+              assets: Path, database: Path | None = None):
+    """Validate the selected suites in one GX session, write their Data Docs, yield a result per check."""
+    selected = [(check, suite) for check, suite in specs if check.key in context.selected_asset_check_keys]
+    with gx_session(database, views=[suite for _, suite in selected], run_name=context.run.run_id) as session:
+        outcomes = [(check, session.validate(suite)) for check, suite in selected]
+        docs = None
+        try:
+            docs = str(session.build_docs(docs_dir, assets))
+        except Exception as exc:  # unreadable docs must not hold back the night; the checks still decide
+            context.log.warning(f"Great Expectations Data Docs not written to {docs_dir}: {type(exc).__name__}: {exc}")
+    for check, outcome in outcomes:
+        yield _result(outcome, check.name, check.asset_key, docs)
 
 
-@dg.asset_check(asset=AD_SPEND, blocking=True, description="Great Expectations suite expectations/suites.py:ad_spend_suite")
-def ad_spend_expectations(touchline: TouchlineResource) -> dg.AssetCheckResult:
-    lake = touchline.settings().lake
-    return _result(validate_parquet("ad_spend", storage.table_glob(lake, "ad_spend"), ad_spend_suite()))
+def build_lake_expectations(contracts: dict[str, Contract]) -> dg.AssetChecksDefinition:
+    """The lake's Great Expectations suites (expectations/suites.py): touchpoints, ad spend, and the
+    touchpoints of each source family, as blocking checks validated in one session before dbt."""
+    names = [s.name for s in lake_specs(str, contracts.values())]  # the suites' names; their files are resolved per run
+    specs = [dg.AssetCheckSpec(f"{name}_expectations", asset=AD_SPEND if name == "ad_spend" else TOUCHPOINTS, blocking=True,
+                               description=f"Great Expectations suite {name} (expectations/suites.py); "
+                                           "fails with ERROR, or WARN when only warning expectations failed.")
+             for name in names]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name="lake_expectations")
+    def lake_expectations(context: dg.AssetCheckExecutionContext, touchline: TouchlineResource):
+        s = touchline.settings()
+        pairs = list(zip(specs, lake_specs(lambda table: storage.table_glob(s.lake, table), contracts.values()), strict=True))
+        yield from _validate(context, pairs, s.gx_docs_dir / "lake", s.data_docs_assets)
+
+    return lake_expectations
+
+
+def build_mart_expectations(dbt_keys: Iterable[dg.AssetKey]) -> dg.AssetChecksDefinition:
+    """The marts' business rules (expectations/suites.py:mart_rules) on the staging warehouse dbt
+    just built: blocking, so a broken rule stops the publication."""
+    known = {key.path[-1]: key for key in dbt_keys}
+    suites = [s for s in mart_specs() if s.table in known]
+    specs = [dg.AssetCheckSpec("business_rules", asset=known[s.table], blocking=True,
+                               description=f"Great Expectations suite {s.name} (expectations/suites.py:mart_rules) on the staging build.")
+             for s in suites]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name="mart_expectations")
+    def mart_expectations(context: dg.AssetCheckExecutionContext, touchline: TouchlineResource):
+        s = touchline.settings()
+        yield from _validate(context, list(zip(specs, suites, strict=True)), s.gx_docs_dir / "marts", s.data_docs_assets,
+                             database=s.staging_warehouse)
+
+    return mart_expectations
 
 
 @dg.asset_check(asset=QUARANTINE, blocking=True, description="Every input row is accounted for, per file: read = loaded + quarantined + duplicates.")
@@ -65,6 +114,56 @@ def rows_accounted_for(touchline: TouchlineResource) -> dg.AssetCheckResult:
                      f" + {totals['duplicates_dropped']} exact duplicates" if not broken and not mismatched
                      else f"unbalanced files: {[f['source_file'] for f in broken]}; quarantine on disk differs for {mismatched}"),
         metadata={k: v for k, v in totals.items()},
+    )
+
+
+@dg.asset_check(asset=QUARANTINE, blocking=True,
+                description="Tonight's files: none rejected whole (missing required column, unreadable, wrong delimiter), "
+                            "none losing more than TOUCHLINE_QUARANTINE_MAX_PERCENT of its rows to quarantine. ERROR.")
+def ingestion_quarantine(touchline: TouchlineResource) -> dg.AssetCheckResult:
+    """Quarantine keeps every bad row with its reason, so nothing is lost; but a file rejected
+    whole, or one losing a large share of its rows, leaves the marts short of that export's day
+    in a way no later check can see (the rows that did load are valid). That stops the night, and
+    the message names the file, the count and the reasons."""
+    s = touchline.settings()
+    q = s.quality
+    files = json.loads((s.lake / "_reports" / "ingest_latest.json").read_text())["files"]
+    with duckdb.connect() as con:
+        reasons = con.sql(
+            f"select source_file, reason, count(*) as n from "
+            f"read_parquet('{storage.table_glob(s.lake, 'quarantine')}', union_by_name = true) "
+            "group by all order by source_file, n desc, reason").fetchall()
+    by_file: dict[str, list[str]] = {}
+    for source_file, reason, n in reasons:
+        by_file.setdefault(source_file, []).append(f"{reason} (x{n})" if n > 1 else reason)
+    rejected = [f for f in files if f["file_rejected"]]
+    # a file whose every row was quarantined (e.g. a mapped column missing) is lost whole too, whatever its size
+    emptied = [f for f in files if not f["file_rejected"] and f["rows_quarantined"] and not f["rows_loaded"]]
+    over = [f for f in files if not f["file_rejected"] and f["rows_loaded"] and f["rows_read"] >= q.quarantine_min_rows
+            and 100 * f["rows_quarantined"] / f["rows_read"] > q.quarantine_max_percent]
+    reasons_of = lambda f, n: "; ".join(by_file.get(f["source_file"], ["(reason not in quarantine)"])[:n])  # noqa: E731
+    problems = ([f"{f['source_file']}: rejected whole: {reasons_of(f, 1)}" for f in rejected]
+                + [f"{f['source_file']}: nothing loaded, all {f['rows_quarantined']} rows quarantined: {reasons_of(f, 1)}" for f in emptied]
+                + [f"{f['source_file']}: {f['rows_quarantined']} of {f['rows_read']} rows quarantined "
+                   f"({100 * f['rows_quarantined'] / f['rows_read']:.1f}% > {q.quarantine_max_percent:g}%), e.g. {reasons_of(f, 3)}" for f in over])
+    quarantined = sum(f["rows_quarantined"] for f in files)
+    description = ("; ".join(problems) if problems else
+                   f"no file rejected; {quarantined} rows quarantined across {sum(1 for f in files if f['rows_quarantined'])} "
+                   f"of {len(files)} files read, none above {q.quarantine_max_percent:g}% of a file "
+                   f"(files under {q.quarantine_min_rows} rows not judged)")
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "files_rejected": dg.MetadataValue.json([f["source_file"] for f in rejected + emptied]),
+            "files_over_limit": dg.MetadataValue.json([
+                {"file": f["source_file"], "rows_read": f["rows_read"], "rows_quarantined": f["rows_quarantined"],
+                 "reasons": by_file.get(f["source_file"], [])[:5]} for f in over]),
+            "rows_quarantined": quarantined,
+            "max_percent": q.quarantine_max_percent,
+            "min_rows": q.quarantine_min_rows,
+        },
     )
 
 
@@ -135,4 +234,8 @@ def landing_freshness(touchline: TouchlineResource) -> dg.AssetCheckResult:
     )
 
 
-CHECKS = [touchpoints_expectations, ad_spend_expectations, rows_accounted_for, landing_volume, landing_freshness]
+LAKE_CHECKS = [rows_accounted_for, ingestion_quarantine, landing_volume, landing_freshness]
+
+
+def build_checks(contracts: dict[str, Contract], dbt_keys: Iterable[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    return [build_lake_expectations(contracts), *LAKE_CHECKS, build_mart_expectations(dbt_keys)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ingestion.contracts import load_contracts
-from orchestration.checks import CHECKS
+from orchestration.checks import build_checks
 from orchestration.dbt import dbt_resource, touchline_dbt_assets
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.normalize import build_normalize_asset, identity_map
@@ -21,7 +21,7 @@ _contracts = load_contracts(*(settings.CONTRACTS_DIRS + _settings.extra_contract
 defs = dg.Definitions(
     assets=[*landing_specs(_contracts), build_normalize_asset(_contracts), identity_map, touchline_dbt_assets,
             build_publish_asset(touchline_dbt_assets)],
-    asset_checks=CHECKS,
+    asset_checks=build_checks(_contracts, touchline_dbt_assets.keys),
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=REPORT_SENSORS,

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from tests.helpers import write_export
 from tests.test_pipeline_end_to_end import query, tiny_landing, use_dirs
 from tests.test_publish import reader
+from touchline.demo.vendors import HEADERS
 from touchline.publish import file_sha256, wal_path
 
 RUN_DATE = "2026-10-21"
@@ -203,3 +204,47 @@ def test_a_subset_build_starts_from_a_copy_of_the_published_warehouse(good, tmp_
     assert {k: v for k, v in after.items() if k != "mart_stage_funnel"} == {k: v for k, v in before.items() if k != "mart_stage_funnel"}
     assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == GOOD_SPEND  # copied, not rebuilt
     assert query(s, "select people_reached from mart_stage_funnel where breakdown = 'all' and journey_stage = 'purchase'") == [(2,)]
+
+
+def order(number: int, email: str = "bob@example.com", total: str = "60.00") -> list[str]:
+    return [f"#{number}", email, "paid", "2026-10-21 10:00:00 -0400", "USD", total, "0.00", "0.00", total, "", "web"]
+
+
+BAD_DAYS = {
+    # an NPS answer of 11 passes ingestion (a number) and fails the survey family's suite
+    "score out of range": (
+        lambda landing: write_export(landing, "typeform_responses", "2026-10-20", [
+            ["n9", "bob@example.com", "NPS", "11", "", "Overall", "102", "2026-10-20 09:00:00"]]),
+        "lake/touchpoints:survey_expectations", "nps_0_10 scores lie in [0, 10]: 1 rows"),
+    # 25 orders, 5 of them repeat an order number with other values: 20% of the file quarantined
+    "duplicate ids": (
+        lambda landing: write_export(landing, "shopify_orders", "2026-10-21",
+                                     [order(100 + i) for i in range(20)] + [order(100 + i, total="1.00") for i in range(5)]),
+        "lake/quarantine:ingestion_quarantine",
+        "shopify_orders/2026-10-21/export.csv: 5 of 25 rows quarantined (20.0% > 5%), e.g. record key"),
+    # an export without its Total column: every row quarantined with the reason, nothing of the file loaded
+    "missing required column": (
+        lambda landing: write_export(landing, "shopify_orders", "2026-10-21", [order(200)[:8] + order(200)[9:]],
+                                     header=[h for h in HEADERS["shopify_orders"] if h != "Total"]),
+        "lake/quarantine:ingestion_quarantine",
+        "shopify_orders/2026-10-21/export.csv: nothing loaded, all 1 rows quarantined: file lacks column(s) ['Total']"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DAYS))
+def test_a_bad_day_fails_the_right_check_and_publishes_nothing(case, good, tmp_path, monkeypatch):
+    """Each bad export fails one named blocking check with ERROR and a message naming what broke;
+    dbt does not run (no mart is rebuilt) and analysts keep the previous good warehouse."""
+    from touchline.pipeline import run_pipeline
+
+    land, check, message = BAD_DAYS[case]
+    s, sha = next_night(good, tmp_path, monkeypatch)
+    land(s.landing)
+    outcome = run_pipeline(s)
+    assert not outcome.success and not outcome.published
+    errors = {c.name: c.description for c in outcome.failed_checks if c.severity == "ERROR"}
+    assert list(errors) == [check], errors
+    assert message in errors[check], errors[check]
+    assert {"fct_touchpoints", "mart_stage_funnel", "warehouse/published"} <= set(outcome.skipped_assets)
+    assert not s.staging_warehouse.exists()  # dbt never started
+    assert_untouched(s, sha)

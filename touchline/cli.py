@@ -72,6 +72,21 @@ def codegen() -> None:
     console.print("\n".join(f"wrote {p}" for p in changed) or "generated dbt files are up to date")
 
 
+@app.command("data-docs-assets")
+def data_docs_assets() -> None:
+    """Download (once, from the npm registry, checksums pinned) the scripts and styles the Great
+    Expectations Data Docs load, so the docs the pipeline writes open without a network."""
+    from expectations.data_docs import DataDocsError, fetch_assets
+
+    cache = _settings().data_docs_assets
+    try:
+        fetched = fetch_assets(cache)
+    except DataDocsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Data Docs assets in {cache}" + (f" ({len(fetched)} packages downloaded)" if fetched else " (already there)"))
+
+
 @app.command()
 def run() -> None:
     """Run every asset through Dagster into the DuckDB warehouse and print a summary."""

@@ -13,6 +13,11 @@ TOUCHLINE_FRESHNESS_MAX_AGE_DAYS    a source whose newest landing day is older t
 TOUCHLINE_VOLUME_TRAILING_DAYS      landing days the newest day is compared with (default 7)
 TOUCHLINE_VOLUME_MIN_PERCENT        the newest day fails below this % of their average (default 20)
 TOUCHLINE_VOLUME_MIN_ROWS           sources averaging fewer rows a day are not judged (default 20)
+TOUCHLINE_QUARANTINE_MAX_PERCENT    a file losing more than this % of its rows to quarantine fails the night (default 5)
+TOUCHLINE_QUARANTINE_MIN_ROWS       files with fewer rows are not judged by that share (default 20)
+
+TOUCHLINE_DATA_DOCS_ASSETS  cache of the scripts and styles the Great Expectations Data Docs load
+                            (expectations/data_docs.py; default .tools/data-docs-assets, filled by `make setup`)
 
 dbt never writes the warehouse analysts read: it builds `staging_warehouse` (beside it), which is
 published onto `warehouse` only when every check passed (touchline/publish.py). dbt finds that
@@ -46,6 +51,8 @@ class QualitySettings:
     volume_trailing_days: int = 7
     volume_min_percent: float = 20.0
     volume_min_rows: float = 20.0
+    quarantine_max_percent: float = 5.0
+    quarantine_min_rows: int = 20
 
     def as_of(self) -> date:
         return self.run_date or datetime.now(UTC).date()
@@ -62,6 +69,7 @@ class Settings:
     extra_contract_dirs: tuple[Path, ...]
     landing_configured: bool
     quality: QualitySettings = QualitySettings()
+    data_docs_assets: Path = REPO_ROOT / ".tools" / "data-docs-assets"
 
     @property
     def staging_warehouse(self) -> Path:
@@ -81,6 +89,11 @@ class Settings:
     def quality_reports_dir(self) -> Path:
         """The ingestion quality reports (touchline/quality_report.py), in a docs folder beside the warehouse."""
         return self.warehouse.parent / "docs" / "quality"
+
+    @property
+    def gx_docs_dir(self) -> Path:
+        """Great Expectations Data Docs of the latest checks, one site per layer (lake/, marts/), readable offline."""
+        return self.warehouse.parent / "docs" / "gx"
 
     def dbt_env(self) -> dict[str, str]:
         """Environment dbt reads through env_var() in profiles.yml and sources: dbt builds the staging file."""
@@ -137,6 +150,8 @@ def _quality(env: dict[str, str]) -> QualitySettings:
         volume_trailing_days=_number(env, "TOUCHLINE_VOLUME_TRAILING_DAYS", d.volume_trailing_days, int, 1),
         volume_min_percent=_number(env, "TOUCHLINE_VOLUME_MIN_PERCENT", d.volume_min_percent, float, 0),
         volume_min_rows=_number(env, "TOUCHLINE_VOLUME_MIN_ROWS", d.volume_min_rows, float, 0),
+        quarantine_max_percent=_number(env, "TOUCHLINE_QUARANTINE_MAX_PERCENT", d.quarantine_max_percent, float, 0),
+        quarantine_min_rows=_number(env, "TOUCHLINE_QUARANTINE_MIN_ROWS", d.quarantine_min_rows, int, 1),
     )
 
 
@@ -166,4 +181,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         extra_contract_dirs=tuple(Path(p) for p in env.get("TOUCHLINE_CONTRACTS", "").split(":") if p),
         landing_configured="TOUCHLINE_LANDING" in env,
         quality=_quality(env),
+        data_docs_assets=_path(env, "TOUCHLINE_DATA_DOCS_ASSETS", REPO_ROOT / ".tools" / "data-docs-assets"),
     )
