@@ -7,7 +7,7 @@ import dagster as dg
 from ingestion.contracts import load_contracts
 from orchestration.checks import CHECKS
 from orchestration.dbt import dbt_resource, touchline_dbt_assets
-from orchestration.jobs import nightly_job, nightly_schedule
+from orchestration.jobs import build_nightly_schedule, nightly_job
 from orchestration.normalize import build_normalize_asset, identity_map
 from orchestration.publish import build_publish_asset
 from orchestration.report import REPORT_SENSORS
@@ -23,7 +23,7 @@ defs = dg.Definitions(
             build_publish_asset(touchline_dbt_assets)],
     asset_checks=CHECKS,
     jobs=[nightly_job],
-    schedules=[nightly_schedule],
+    schedules=[build_nightly_schedule(_settings.schedule)],
     sensors=REPORT_SENSORS,
     resources={"touchline": TouchlineResource(), "dbt": dbt_resource()},
     # DuckDB has one writer and the graph is small: run steps in one process, one at a time.
