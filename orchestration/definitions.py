@@ -12,6 +12,7 @@ from orchestration.normalize import build_normalize_asset, identity_map
 from orchestration.publish import build_publish_asset
 from orchestration.report import REPORT_SENSORS
 from orchestration.resources import TouchlineResource
+from orchestration.sensors import build_landing_sensor
 from orchestration.sources import landing_specs
 from touchline import settings
 
@@ -24,7 +25,7 @@ defs = dg.Definitions(
     asset_checks=CHECKS,
     jobs=[nightly_job],
     schedules=[build_nightly_schedule(_settings.schedule)],
-    sensors=REPORT_SENSORS,
+    sensors=[*REPORT_SENSORS, build_landing_sensor(_contracts, _settings.schedule.sensor_interval_seconds)],
     resources={"touchline": TouchlineResource(), "dbt": dbt_resource()},
     # DuckDB has one writer and the graph is small: run steps in one process, one at a time.
     executor=dg.in_process_executor,
