@@ -194,3 +194,31 @@ def test_a_lake_without_state_is_read_whole_once(zone):
     shutil.rmtree(lake / "_state")
     assert set(read(night(landing, lake, "night-2")).values()) == {"new"}
     assert night(landing, lake, "night-3").files == []
+
+
+def test_the_full_refresh_run_tag_reaches_the_ingestion_step(zone, tmp_path, monkeypatch):
+    """`touchline run --full-refresh` tags the run (touchline/pipeline.py); the ingestion step reads
+    every file on a run with that tag, and only the new ones without it."""
+    from ingestion.contracts import load_contracts as load
+    from orchestration.normalize import FULL_REFRESH_TAG, TOUCHPOINTS, build_normalize_asset
+
+    landing, lake = zone
+    monkeypatch.setenv("TOUCHLINE_DATA", str(tmp_path))
+    monkeypatch.setenv("TOUCHLINE_LANDING", str(landing))
+    monkeypatch.setenv("TOUCHLINE_SALT", SALT)
+    for name in ("TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE", "TOUCHLINE_FULL_REFRESH"):
+        monkeypatch.delenv(name, raising=False)
+    asset = build_normalize_asset(load())
+    resources = {"touchline": TouchlineResource()}
+
+    def files_read(**kwargs) -> tuple[int, int]:
+        with dg.instance_for_test() as instance:
+            result = dg.materialize([asset], resources=resources, instance=instance, **kwargs)
+        [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == TOUCHPOINTS]
+        meta = event.materialization.metadata
+        return meta["files"].value, meta["files_skipped"].value
+
+    assert files_read() == (0, 3)
+    assert files_read(tags={FULL_REFRESH_TAG: "true"}) == (3, 0)
+    monkeypatch.setenv("TOUCHLINE_FULL_REFRESH", "1")
+    assert files_read() == (3, 0)
