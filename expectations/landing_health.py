@@ -8,9 +8,12 @@ per-source aggregates in SQL anyway and handing GX a finished number to compare 
 which adds GX's start-up and loses the source names the messages need. The row-level contracts of
 the same data stay in GX (expectations/suites.py).
 
-Both read the latest ingestion batch: ingestion re-reads the whole landing zone every run
-(`ingest()` without `files=`), so that batch is the landing zone as it is now, including a
-re-delivered file's new row count and without a file that was removed.
+Both read what the lake holds now, one row per landed file: the ingest state
+(lake/_state/ingested.parquet, ingestion/state.py), which ingestion rewrites after every run. A
+night that reads only its new files still judges every source and day, a re-delivered file counts
+with its new row count, and a file that left the landing zone counts as long as its rows are in
+the lake (ingestion keeps them unless a full refresh removes them). A lake written before that
+state existed is judged on its latest load_log batch (then the whole landing zone).
 """
 
 from __future__ import annotations
@@ -21,23 +24,18 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion import storage
+from ingestion import state, storage
 
 MIN_HISTORY_DAYS = 3  # a source's newest day is judged against at least this many earlier landing days
 
 _NEWEST_DAYS = """
-with log as (
-    select * from read_parquet('{glob}', union_by_name = true)
-),
-
-latest_batch as (
-    select batch_id from log order by ingested_at desc, batch_id desc limit 1
+with current_files as (
+    {current}
 ),
 
 by_day as (
     select source_system, landed_day, sum(rows_loaded) as rows_loaded, count(*) as files
-    from log
-    where batch_id = (select batch_id from latest_batch)
+    from current_files
     group by source_system, landed_day
 ),
 
@@ -62,6 +60,21 @@ order by newest.source_system
 """
 
 
+def _current_files(lake: Path) -> str:
+    """SQL for one row per file in the lake with source_system, landed_day and rows_loaded."""
+    path = state.state_path(lake)
+    if path.exists():
+        return f"select source_system, landed_day, rows_loaded from read_parquet('{_sql_string(path.as_posix())}')"
+    glob = _sql_string(storage.table_glob(lake, "load_log"))
+    return f"""select source_system, landed_day, rows_loaded from read_parquet('{glob}', union_by_name = true)
+    where batch_id = (select batch_id from read_parquet('{glob}', union_by_name = true)
+                      order by ingested_at desc, batch_id desc limit 1)"""
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("'", "''")
+
+
 @dataclass
 class SourceDay:
     """A source's newest landing day and the landing days before it."""
@@ -76,9 +89,8 @@ class SourceDay:
 
 def newest_days(lake: Path, trailing_days: int) -> list[SourceDay]:
     """Per source: rows loaded on its newest landing day, and the average of up to `trailing_days` landing days before it."""
-    glob = storage.table_glob(lake, "load_log")
     with duckdb.connect() as con:
-        rows = con.execute(_NEWEST_DAYS.format(glob=glob), {"trailing": trailing_days}).fetchall()
+        rows = con.execute(_NEWEST_DAYS.format(current=_current_files(lake)), {"trailing": trailing_days}).fetchall()
     return [SourceDay(source, day, int(n), files, prior, float(avg) if avg is not None else None)
             for source, day, n, files, prior, avg in rows]
 

@@ -137,7 +137,7 @@ def quarantine_columns() -> list[Column]:
 
 
 def load_log_columns() -> list[Column]:
-    """One row per landed file and ingestion run: the reconciliation of what was read."""
+    """One row per landed file an ingestion run read (new or changed: ingestion/state.py): the reconciliation of what was read."""
     return [
         Column("batch_id", pl.String(), "Identifier of the ingestion run.", nullable=False),
         Column("source_system", pl.String(), "Contract that was applied.", nullable=False),
@@ -188,7 +188,7 @@ TABLE_DESCRIPTIONS = {
     "touchpoints": "Normalized touchpoints written by ingestion/ (one parquet per landed export file).",
     "ad_spend": "Campaign x day spend written by ingestion/ from ad platform reports.",
     "quarantine": "Rows ingestion could not normalize, with the reason.",
-    "load_log": "Per file and ingestion run: rows read = loaded + quarantined + exact duplicates.",
+    "load_log": "Per file read by an ingestion run (unchanged files are skipped): rows read = loaded + quarantined + exact duplicates.",
     "identity_links": "Identifiers seen together on one record (email, anonymous id, contact id, click id), as keys.",
     "identity_map": "Resolved identities: alias key -> person key, from the connected identity links.",
 }

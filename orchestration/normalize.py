@@ -21,6 +21,7 @@ LOAD_LOG = dg.AssetKey(["lake", "load_log"])
 IDENTITY_LINKS = dg.AssetKey(["lake", "identity_links"])
 IDENTITY_MAP = dg.AssetKey(["lake", "identity_map"])
 QUALITY_REPORT = dg.AssetKey(["quality", "ingestion_report"])
+FULL_REFRESH_TAG = "touchline/full_refresh"  # "true" on a run: re-ingest every landed file (like TOUCHLINE_FULL_REFRESH=1)
 
 
 def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition:
@@ -36,7 +37,7 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
             dg.AssetSpec(QUARANTINE, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
                          description="Rows that could not be normalized, kept whole with the reason."),
             dg.AssetSpec(LOAD_LOG, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
-                         description="Per file and run: rows read = loaded + quarantined + exact duplicates."),
+                         description="Per file read by a run (new or changed files; unchanged ones are skipped): rows read = loaded + quarantined + exact duplicates."),
             dg.AssetSpec(IDENTITY_LINKS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
                          description="Identifiers seen together on one record (email, visitor, contact and click ids), as keys."),
             # Written by this step, before the checks, so that it exists on the nights they fail.
@@ -48,12 +49,20 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
     )
     def normalize_exports(context: dg.AssetExecutionContext, touchline: TouchlineResource):
         settings = touchline.settings()
+        full_refresh = settings.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").lower() in ("1", "true", "yes")
         report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id,
-                        progress=progress_lines(context.log.info))
+                        progress=progress_lines(context.log.info), full_refresh=full_refresh)
         report.write(settings.lake)
         totals = report.totals()
+        context.log.info(f"ingestion: read {totals['files']:,} files"
+                         + (" (full refresh)" if full_refresh else f", skipped {totals['files_skipped']:,} unchanged files"))
         for stray in report.strays:
             context.log.warning(f"landing zone: {stray['relative']}: {stray['reason']}")
+        for gone in report.missing:
+            context.log.warning(f"no longer in the landing zone: {gone['source_file']}; its rows stay in the lake "
+                                "(a full refresh removes them)")
+        for gone in report.removed:
+            context.log.warning(f"full refresh removed {gone['source_file']} from the lake: no longer in the landing zone")
         by_source = report.by_source()
         yield dg.MaterializeResult(
             asset_key=TOUCHPOINTS,
@@ -61,6 +70,10 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                 "rows_read": totals["rows_read"],
                 "rows_loaded": totals["rows_loaded"],
                 "files": totals["files"],
+                "files_skipped": totals["files_skipped"],
+                "files_missing": totals["files_missing"],
+                "files_removed": totals["files_removed"],
+                "full_refresh": full_refresh,
                 "by_source": dg.MetadataValue.json(by_source),
                 "path": dg.MetadataValue.path(storage.table_glob(settings.lake, "touchpoints")),
             },

@@ -201,6 +201,32 @@ def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
     assert reached == [([4, 3, 1, 0, 0],)]  # retention: Alice +215h and Dan +94h are both past 72h
 
 
+def snapshot(settings) -> dict[str, list[tuple]]:
+    """Every table analysts read, all rows in a fixed order."""
+    from touchline.analyst import mart_row_counts
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return {name: con.execute(f'select * from "{name}" order by all').fetchall() for name in mart_row_counts(settings)}
+
+
+def test_a_night_without_new_files_ingests_nothing_and_publishes_the_same_marts(tiny_run, tmp_path, monkeypatch):
+    """The whole pipeline again on a copy of the tiny run's data: all 17 files are skipped as
+    unchanged, the checks run on the lake as before, and every table is identical, row for row."""
+    from touchline.pipeline import run_pipeline
+
+    first, first_outcome = tiny_run
+    data = tmp_path / "next"
+    shutil.copytree(first.data_dir, data)
+    s = use_dirs(monkeypatch, data)
+    monkeypatch.setenv("TOUCHLINE_RUN_DATE", "2026-10-21")
+    outcome = run_pipeline(s)
+    assert outcome.success and outcome.published, outcome.failed_checks
+    t = outcome.ingest_totals
+    assert (t["files"], t["files_skipped"], t["rows_read"], t["files_missing"]) == (0, 17, 0, 0)
+    assert snapshot(s) == snapshot(first)  # load_log included: a night that read nothing adds no row
+    assert sorted((c.name, c.passed) for c in outcome.checks) == sorted((c.name, c.passed) for c in first_outcome.checks)
+
+
 def test_blocking_check_failure_stops_the_marts_and_names_the_check(tiny_run, tmp_path, monkeypatch):
     """A spend row with negative cost fails the ad spend suite: dbt does not run, the CLI exits 1
     naming the check, and the warehouse keeps the previous good build."""

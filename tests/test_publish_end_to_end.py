@@ -113,13 +113,15 @@ def test_a_failed_blocking_check_publishes_nothing(good, tmp_path, monkeypatch):
     assert_untouched(s, sha)
     # the night's quality report is written all the same (by the ingestion step, before the checks)
     report = json.loads((s.quality_reports_dir / "latest.json").read_text())
-    assert report["totals"]["files"] == 18 and report["batch_id"] != good[1].run_id  # tiny's 17 files + tonight's
+    # tonight's one file was read; the tiny zone's 17 files were skipped as unchanged since the good night
+    assert (report["totals"]["files"], report["totals"]["files_skipped"]) == (1, 17) and report["batch_id"] != good[1].run_id
     google = next(row for row in report["by_source"] if row["source"] == "google_ads_campaign_day")
-    assert (google["files"], google["rows_loaded"]) == (2, 2)  # the bad row passed ingestion: its value is the suite's business
+    assert (google["files"], google["rows_loaded"]) == (1, 1)  # the bad row passed ingestion: its value is the suite's business
     # and the HTML report says what broke, beside the charts of the marts analysts still have
     html = (s.warehouse.parent / "report.html").read_text()
     assert "lake/ad_spend:ad_spend_expectations" in html and html.count('<figure class="chart"') == 7
-    assert "rows read from 18 files" in " ".join(html.split())  # tonight's ingestion, not the published night's
+    html = " ".join(html.split())
+    assert "1 rows read from 1 files" in html and "17 unchanged files skipped" in html  # tonight's ingestion, not the published night's
 
 
 def test_a_failed_dbt_test_publishes_nothing(good, tmp_path, monkeypatch):

@@ -41,7 +41,8 @@ def test_report_counts_by_source_file_and_reason_with_examples(tmp_path):
     assert report["batch_id"] == "night-1"
     # mailchimp 6 + 1 records, shopify 2; the workbook is one rejected file (no records)
     assert report["totals"] == {"files": 4, "files_rejected": 1, "rows_read": 9, "rows_loaded": 3,
-                                "rows_quarantined": 5, "duplicates_dropped": 1, "strays": 1}
+                                "rows_quarantined": 5, "duplicates_dropped": 1, "files_skipped": 0, "files_missing": 0,
+                                "files_removed": 0, "strays": 1}
     sources = {s["source"]: s for s in report["by_source"]}
     assert {k: sources["mailchimp_activity"][k] for k in ("files", "landing_days", "rows_read", "rows_loaded",
                                                           "rows_quarantined", "duplicates_dropped")} == {
@@ -89,5 +90,7 @@ def test_a_later_run_reports_its_own_batch(tmp_path):
     ingest(landing, lake, load_contracts(), salt=SALT, batch_id="night-2").write(lake)
     report = quality_report.build(lake)
     assert report["batch_id"] == "night-2" and report["strays"] == []
-    assert report["totals"]["files"] == 4 and report["totals"]["rows_quarantined"] == 4
+    # night-2 read only the re-delivered file (its one row now loads); the other three were skipped as unchanged
+    assert (report["totals"]["files"], report["totals"]["files_skipped"], report["totals"]["rows_quarantined"]) == (1, 3, 0)
+    assert [(s["source"], s["files"], s["rows_loaded"]) for s in report["by_source"]] == [("mailchimp_activity", 1, 1)]
     assert "mailchimp_activity/2026-10-02/export.csv" not in [f["file"] for f in report["files_with_losses"]]

@@ -12,8 +12,8 @@ For each scale (a number of people simulated over a number of days):
    all its descendants (dbt runs as a subprocess) is sampled every 0.2 s; CPU time comes from
    wait4(). Wall time per stage comes from the run's Dagster event log.
 4. one more night: the held-back day lands, the floor is measured again, and the pipeline runs
-   again on the same lake, warehouse and instance. Today the pipeline re-ingests every file each
-   night (true incremental processing is another issue), so this measures exactly that.
+   again on the same lake, warehouse and instance. Ingestion reads only the night's new files
+   (the others are skipped as unchanged: ingestion/state.py); dbt still rebuilds every model.
 
 Stages (they add up to the wall time of the child process):
   startup           process start -> first event of the Dagster run: interpreter, imports,

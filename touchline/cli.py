@@ -88,7 +88,11 @@ def data_docs_assets() -> None:
 
 
 @app.command()
-def run() -> None:
+def run(
+    full_refresh: Annotated[bool, typer.Option(
+        "--full-refresh", help="Read every landed file again (not only new or changed ones) and remove from the lake "
+                               "the files no longer in the landing zone. Same as TOUCHLINE_FULL_REFRESH=1.")] = False,
+) -> None:
     """Run every asset through Dagster into the DuckDB warehouse and print a summary."""
     s = _settings()
     s.ensure_dirs()
@@ -105,7 +109,7 @@ def run() -> None:
 
     console.print(f"Running the pipeline: landing {s.landing} -> warehouse {s.warehouse}")
     try:
-        outcome = run_pipeline(s)
+        outcome = run_pipeline(s, full_refresh=full_refresh)
     except ContractError as exc:
         err.print(f"[red]Cannot run: {exc}[/red]")
         raise typer.Exit(2) from None

@@ -51,7 +51,14 @@ class RunOutcome:
             t = self.ingest_totals
             console.print(f"Ingestion: {t.get('rows_read', 0):,} rows read from {t.get('files', 0)} files = "
                           f"{t.get('rows_loaded', 0):,} loaded + {t.get('rows_quarantined', 0):,} quarantined + "
-                          f"{t.get('duplicates_dropped', 0):,} exact duplicates")
+                          f"{t.get('duplicates_dropped', 0):,} exact duplicates; "
+                          f"{t.get('files_skipped', 0):,} unchanged files skipped")
+            if t.get("files_missing"):
+                console.print(f"  [yellow]{t['files_missing']:,} files in the lake are no longer in the landing zone[/yellow]: "
+                              "their rows are kept (see the quality report; `touchline run --full-refresh` removes them)")
+            if t.get("files_removed"):
+                console.print(f"  [yellow]full refresh removed {t['files_removed']:,} files no longer in the landing zone "
+                              "from the lake[/yellow]")
         if self.quality_report:
             console.print(f"Quality report: {self.quality_report}")
         passed = len(self.checks) - len(self.failed_checks)
@@ -75,13 +82,15 @@ class RunOutcome:
         console.print("[green]OK[/green]" if self.success else "[red]FAILED[/red]: see above")
 
 
-def run_pipeline(settings: Settings) -> RunOutcome:
+def run_pipeline(settings: Settings, *, full_refresh: bool = False) -> RunOutcome:
+    """One run of nightly_job. Ingestion reads only new or changed landed files unless `full_refresh`
+    (or TOUCHLINE_FULL_REFRESH) asks it to read every file again (ingestion/run.py)."""
     settings.ensure_dirs()
     settings.export()
     import dagster as dg
 
     from orchestration.dbt import prepare_manifest
-    from orchestration.normalize import QUALITY_REPORT
+    from orchestration.normalize import FULL_REFRESH_TAG, QUALITY_REPORT
     from orchestration.publish import PUBLISHED
 
     prepare_manifest()  # re-parses when a model changed since the last parse
@@ -93,6 +102,7 @@ def run_pipeline(settings: Settings) -> RunOutcome:
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            tags={FULL_REFRESH_TAG: "true"} if full_refresh or settings.full_refresh else None,
         )
     outcome = RunOutcome(result.run_id, result.success, str(settings.warehouse))
     outcome.checks = [check_result(evaluation) for evaluation in result.get_asset_check_evaluations()]

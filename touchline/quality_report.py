@@ -11,6 +11,7 @@ quarantine table).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -34,15 +35,23 @@ _REASON_KIND = r"""
 
 
 def build(lake: Path) -> dict:
-    """The report of the latest ingestion batch in `lake`."""
+    """The report of the latest ingestion batch in `lake`: the files it read (a night that found
+    nothing new reads none), plus the files it skipped as unchanged and those no longer landed."""
     log, quarantine = storage.table_glob(lake, "load_log"), storage.table_glob(lake, "quarantine")
+    latest = _latest(lake)
     with duckdb.connect() as con:
-        con.execute(f"""
-            create temp table batch as
-            select * from read_parquet('{log}', union_by_name = true)
-            where batch_id = (select batch_id from read_parquet('{log}', union_by_name = true)
-                              order by ingested_at desc, batch_id desc limit 1)""")
+        if latest:  # the batch the JSON report describes, also when it read no file (no load_log row)
+            con.execute(f"create temp table batch as select * from read_parquet('{log}', union_by_name = true) where batch_id = $batch",
+                        {"batch": latest["batch_id"]})
+        else:
+            con.execute(f"""
+                create temp table batch as
+                select * from read_parquet('{log}', union_by_name = true)
+                where batch_id = (select batch_id from read_parquet('{log}', union_by_name = true)
+                                  order by ingested_at desc, batch_id desc limit 1)""")
         batch = con.execute("select any_value(batch_id), min(ingested_at) from batch").fetchone()
+        if latest:
+            batch = (latest["batch_id"], batch[1] or datetime.fromisoformat(latest["started_at"]))
         by_source = _dicts(con, """
             select source_system as source, count(*) as files, count(*) filter (where file_rejected) as files_rejected,
                    count(distinct landed_day) as landing_days, min(landed_day)::varchar as first_day, max(landed_day)::varchar as last_day,
@@ -65,17 +74,23 @@ def build(lake: Path) -> dict:
                    list({{'file': source_file, 'line': source_line, 'reason': reason}}
                         order by source_file, source_line)[1:{EXAMPLES_PER_REASON}] as examples
             from q group by source_system, kind order by rows desc, source_system, kind""")
-    strays = _strays(lake, batch[0])
+    same = latest if latest and latest.get("batch_id") == batch[0] else {}
+    strays = same.get("strays", [])
+    missing, removed = same.get("missing", []), same.get("removed", [])
     totals = {k: sum(int(s[k]) for s in by_source) for k in ("files", "files_rejected", "rows_read", "rows_loaded",
                                                              "rows_quarantined", "duplicates_dropped")}
     return {
         "batch_id": batch[0],
         "ingested_at": batch[1].isoformat() if batch[1] is not None else None,
-        "totals": totals | {"strays": len(strays)},
+        "full_refresh": bool(same.get("full_refresh", False)),
+        "totals": totals | {"files_skipped": len(same.get("skipped", [])), "files_missing": len(missing),
+                            "files_removed": len(removed), "strays": len(strays)},
         "by_source": by_source,
         "quarantine_by_reason": reasons,
         "files_with_losses": files,
         "strays": strays,
+        "missing": missing,
+        "removed": removed,
     }
 
 
@@ -93,12 +108,10 @@ def _plain(value):
     return int(value) if hasattr(value, "__index__") and not isinstance(value, bool) else value
 
 
-def _strays(lake: Path, batch_id: str | None) -> list[dict]:
+def _latest(lake: Path) -> dict:
+    """lake/_reports/ingest_latest.json (ingestion/run.py), or {} before the first run."""
     report = lake / "_reports" / "ingest_latest.json"
-    if not report.exists():
-        return []
-    latest = json.loads(report.read_text())
-    return latest.get("strays", []) if latest.get("batch_id") == batch_id else []
+    return json.loads(report.read_text()) if report.exists() else {}
 
 
 def to_markdown(report: dict) -> str:
@@ -109,6 +122,11 @@ def to_markdown(report: dict) -> str:
         f"Ingested {report['ingested_at']} from {t['files']:,} files: {t['rows_read']:,} rows read = {t['rows_loaded']:,} loaded"
         f" + {t['rows_quarantined']:,} quarantined + {t['duplicates_dropped']:,} exact duplicates."
         f" {t['files_rejected']:,} files rejected whole; {t['strays']:,} stray paths.",
+        "",
+        (f"Full refresh: every landed file was read again; {t['files_removed']:,} files no longer in the landing zone"
+         " were removed from the lake." if report.get("full_refresh") else
+         f"{t['files_skipped']:,} unchanged files skipped (already in the lake from an earlier run, same bytes, contract, "
+         f"code and salt); {t['files_missing']:,} files in the lake are no longer in the landing zone (kept)."),
         "",
         "Examples name the file, line and reason; the raw records are in the `quarantine` table (restricted: they may hold personal data).",
         "",
@@ -139,6 +157,19 @@ def to_markdown(report: dict) -> str:
             lines.append(f"\n... and {len(files) - MARKDOWN_FILE_ROWS:,} more files (all of them are in the JSON report).")
     else:
         lines.append("None: every row of every file was loaded.")
+    if report.get("missing"):
+        lines += ["", "## In the lake but no longer in the landing zone (rows kept)", "",
+                  "Their rows stay in the lake and the marts. To remove them, run a full refresh (`touchline run --full-refresh`):"
+                  " it rebuilds the lake from the landing zone as it is.", ""]
+        lines += [f"- `{m['source_file']}`: {m['rows_loaded'] if m['rows_loaded'] is not None else 'unknown'} rows, "
+                  f"read by batch {m['batch_id'] or 'unknown'}" for m in report["missing"][:MARKDOWN_FILE_ROWS]]
+        if len(report["missing"]) > MARKDOWN_FILE_ROWS:
+            lines.append(f"\n... and {len(report['missing']) - MARKDOWN_FILE_ROWS:,} more files (all of them are in the JSON report).")
+    if report.get("removed"):
+        lines += ["", "## Removed from the lake by this full refresh (no longer in the landing zone)", ""]
+        lines += [f"- `{m['source_file']}`" for m in report["removed"][:MARKDOWN_FILE_ROWS]]
+        if len(report["removed"]) > MARKDOWN_FILE_ROWS:
+            lines.append(f"\n... and {len(report['removed']) - MARKDOWN_FILE_ROWS:,} more files (all of them are in the JSON report).")
     if report["strays"]:
         lines += ["", "## Stray paths (no contract reads them)", ""]
         lines += [f"- `{s['relative']}`: {s['reason']}" for s in report["strays"]]

@@ -19,6 +19,12 @@ TOUCHLINE_QUARANTINE_MIN_ROWS       files with fewer rows are not judged by that
 TOUCHLINE_DATA_DOCS_ASSETS  cache of the scripts and styles the Great Expectations Data Docs load
                             (expectations/data_docs.py; default .tools/data-docs-assets, filled by `make setup`)
 
+Nightly operations (orchestration/jobs.py, orchestration/sensors.py, ingestion/run.py):
+TOUCHLINE_SCHEDULE_CRON              when the nightly schedule runs, a 5-field cron string (default "0 2 * * *")
+TOUCHLINE_SCHEDULE_TIMEZONE          the IANA time zone of that cron string (default UTC)
+TOUCHLINE_SENSOR_INTERVAL_SECONDS    how often the landing sensor looks for new files (default 60, at least 10)
+TOUCHLINE_FULL_REFRESH               1/true/yes: re-ingest every landed file, not only new or changed ones (default off)
+
 dbt never writes the warehouse analysts read: it builds `staging_warehouse` (beside it), which is
 published onto `warehouse` only when every check passed (touchline/publish.py). dbt finds that
 path in TOUCHLINE_DBT_WAREHOUSE, which `export()` sets; it is not a setting.
@@ -30,6 +36,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -59,6 +66,15 @@ class QualitySettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    """When the nightly schedule runs, and how often the landing sensor looks."""
+
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+    sensor_interval_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     landing: Path
@@ -70,6 +86,8 @@ class Settings:
     landing_configured: bool
     quality: QualitySettings = QualitySettings()
     data_docs_assets: Path = REPO_ROOT / ".tools" / "data-docs-assets"
+    schedule: ScheduleSettings = ScheduleSettings()
+    full_refresh: bool = False  # re-ingest every landed file (ingestion/run.py), not only new or changed ones
 
     @property
     def staging_warehouse(self) -> Path:
@@ -155,6 +173,38 @@ def _quality(env: dict[str, str]) -> QualitySettings:
     )
 
 
+def _schedule(env: dict[str, str]) -> ScheduleSettings:
+    d = ScheduleSettings()
+    cron = " ".join(env.get("TOUCHLINE_SCHEDULE_CRON", "").split()) or d.cron
+    if cron != d.cron:
+        # dagster's own rule (5 fields, no seconds, no 30 February); imported only for a non-default value
+        from dagster._utils.schedules import is_valid_cron_string
+
+        if not is_valid_cron_string(cron):
+            raise SettingsError(f"TOUCHLINE_SCHEDULE_CRON={env['TOUCHLINE_SCHEDULE_CRON']!r} is not a 5-field cron string "
+                                "(minute hour day-of-month month day-of-week, e.g. '0 2 * * *' for 02:00 every day)")
+    timezone = env.get("TOUCHLINE_SCHEDULE_TIMEZONE", "").strip() or d.timezone
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TOUCHLINE_SCHEDULE_TIMEZONE={env['TOUCHLINE_SCHEDULE_TIMEZONE']!r} is not an IANA time zone "
+                            "(e.g. UTC, Europe/Berlin, America/New_York)") from None
+    return ScheduleSettings(cron=cron, timezone=timezone,
+                            sensor_interval_seconds=_number(env, "TOUCHLINE_SENSOR_INTERVAL_SECONDS", d.sensor_interval_seconds, int, 10))
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}={env[name]!r} is not a yes/no value (use 1/true/yes or 0/false/no)")
+
+
 LOCATION_VARIABLES = ("TOUCHLINE_DATA", "TOUCHLINE_LANDING", "TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE",
                       DBT_WAREHOUSE_ENV, "TOUCHLINE_CONTRACTS", "DAGSTER_HOME")
 
@@ -182,4 +232,6 @@ def load(env: dict[str, str] | None = None) -> Settings:
         landing_configured="TOUCHLINE_LANDING" in env,
         quality=_quality(env),
         data_docs_assets=_path(env, "TOUCHLINE_DATA_DOCS_ASSETS", REPO_ROOT / ".tools" / "data-docs-assets"),
+        schedule=_schedule(env),
+        full_refresh=_flag(env, "TOUCHLINE_FULL_REFRESH"),
     )

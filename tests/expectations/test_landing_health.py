@@ -97,8 +97,25 @@ def test_a_new_or_small_source_is_not_judged(tmp_path, monkeypatch):
     assert (small.status, small.reason) == ("not judged", "averages 10.0 rows a day, fewer than 20")
 
 
+def test_a_night_that_reads_only_its_new_day_is_judged_against_the_days_ingested_before(tmp_path, monkeypatch):
+    """Incremental ingestion reads only the new files; the checks judge what the lake holds (the
+    ingest state): the thin ninth day against the eight read on an earlier night, and a source that
+    delivered nothing tonight is still listed by the freshness check."""
+    lake = lake_of(tmp_path, monkeypatch, [40] * 8, spend_days=3)
+    mailchimp_day(tmp_path / "landing", FIRST + timedelta(days=8), 2)
+    report = ingest(tmp_path / "landing", lake, CONTRACTS, salt=SALT)
+    report.write(lake)
+    assert (report.totals()["files"], report.totals()["files_skipped"]) == (1, 11)
+    result = landing_volume(touchline=TouchlineResource())
+    assert result.passed is False
+    assert result.description == ("volume collapsed (below 20% of the trailing average): mailchimp_activity 2026-10-09: "
+                                  "2 rows loaded, 5.0% of the average of the 7 landing days before (40.0)")
+    stale = landing_freshness(touchline=TouchlineResource()).metadata["stale_sources"].value
+    assert stale == ["meta_ads_campaign_day"]  # newest day 10-03, run date 10-09
+
+
 def test_a_re_delivered_day_counts_its_files_and_a_later_ingestion_replaces_the_old(tmp_path, monkeypatch):
-    """The latest ingestion batch is what counts: a fixed re-export of the thin day clears the failure."""
+    """The lake's current files count: a fixed re-export of the thin day clears the failure."""
     lake = lake_of(tmp_path, monkeypatch, [40] * 8 + [2])
     assert landing_volume(touchline=TouchlineResource()).passed is False
     mailchimp_day(tmp_path / "landing", FIRST + timedelta(days=8), 39)  # the vendor re-exports the whole day

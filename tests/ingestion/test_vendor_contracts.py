@@ -123,7 +123,7 @@ fields:
 
     contracts = load_contracts(Path("ingestion/contracts"), contracts_dir)
     report = ingest(tmp_path / "landing", tmp_path / "lake", contracts, salt=SALT)
-    assert report.by_source()["pipedrive_leads"] == {"files": 1, "rows_read": 2, "rows_loaded": 2, "rows_quarantined": 0, "duplicates_dropped": 0}
+    assert report.by_source()["pipedrive_leads"] == {"files": 1, "files_skipped": 0, "rows_read": 2, "rows_loaded": 2, "rows_quarantined": 0, "duplicates_dropped": 0}
     rows = pl.read_parquet(tmp_path / "lake" / "touchpoints" / "pipedrive_leads" / "2026-10-01" / "leads.csv.parquet")
     assert rows.select("occurred_at", "channel").rows() == [
         (datetime(2026, 10, 1, 12, tzinfo=UTC), "paid_search"),  # 14:00 in Berlin (CEST) is 12:00 UTC

@@ -1,0 +1,87 @@
+"""The nightly schedule: cron and time zone from the settings, on by default, a run of nightly_job per tick."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import dagster as dg
+import pytest
+from dagster._utils.schedules import schedule_execution_time_iterator
+
+from orchestration.jobs import build_nightly_schedule
+from touchline import settings as settings_module
+from touchline.settings import SettingsError
+
+WEEKDAYS_BERLIN = {"TOUCHLINE_SCHEDULE_CRON": "30 3 * * 1-5", "TOUCHLINE_SCHEDULE_TIMEZONE": "Europe/Berlin"}
+
+
+def test_default_is_02_00_utc_every_day_and_on():
+    schedule = build_nightly_schedule(settings_module.load({}).schedule)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.job_name == "nightly_job"
+
+
+def test_cron_and_time_zone_follow_the_environment():
+    schedule = build_nightly_schedule(settings_module.load(WEEKDAYS_BERLIN).schedule)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 3 * * 1-5", "Europe/Berlin")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    # from Thursday 2026-10-22 noon UTC: Friday, Monday and Tuesday at 03:30 Berlin time. Berlin leaves summer
+    # time on Sunday 2026-10-25, so Friday's 03:30 was 01:30 UTC and Monday's is 02:30 UTC.
+    ticks = schedule_execution_time_iterator(datetime(2026, 10, 22, 12, tzinfo=UTC).timestamp(),
+                                             schedule.cron_schedule, schedule.execution_timezone)
+    first = [next(ticks) for _ in range(3)]
+    assert [t.isoformat() for t in first] == ["2026-10-23T03:30:00+02:00", "2026-10-26T03:30:00+01:00", "2026-10-27T03:30:00+01:00"]
+    assert [t.astimezone(UTC).strftime("%a %H:%M") for t in first] == ["Fri 01:30", "Mon 02:30", "Tue 02:30"]
+
+
+def test_a_tick_requests_a_run_of_the_nightly_job():
+    schedule = build_nightly_schedule(settings_module.load(WEEKDAYS_BERLIN).schedule)
+    tick = datetime(2026, 10, 26, 3, 30, tzinfo=timezone(timedelta(hours=1)))
+    with dg.instance_for_test() as instance:
+        data = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    assert data.skip_message is None
+    [request] = data.run_requests
+    assert request.job_name in (None, "nightly_job")  # None: the schedule's own job, nightly_job
+    assert request.tags["dagster/schedule_name"] == "nightly_schedule"
+
+
+def test_the_definitions_use_the_configured_schedule(monkeypatch):
+    """orchestration.definitions builds the schedule from the environment it is loaded in."""
+    import importlib
+
+    import orchestration.definitions as definitions
+
+    for name, value in WEEKDAYS_BERLIN.items():
+        monkeypatch.setenv(name, value)
+    try:
+        schedule = importlib.reload(definitions).defs.resolve_schedule_def("nightly_schedule")
+        assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 3 * * 1-5", "Europe/Berlin")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(definitions)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"TOUCHLINE_SCHEDULE_CRON": "0 2 * *"}, "TOUCHLINE_SCHEDULE_CRON='0 2 * *' is not a 5-field cron string"),
+    ({"TOUCHLINE_SCHEDULE_CRON": "0 25 * * *"}, "TOUCHLINE_SCHEDULE_CRON='0 25 * * *' is not a 5-field cron string"),
+    ({"TOUCHLINE_SCHEDULE_CRON": "0 0 2 * * *"}, "TOUCHLINE_SCHEDULE_CRON='0 0 2 * * *' is not a 5-field cron string"),
+    ({"TOUCHLINE_SCHEDULE_CRON": "0 2 30 2 *"}, "TOUCHLINE_SCHEDULE_CRON='0 2 30 2 *' is not a 5-field cron string"),
+    ({"TOUCHLINE_SCHEDULE_CRON": "nightly"}, "TOUCHLINE_SCHEDULE_CRON='nightly' is not a 5-field cron string"),
+    ({"TOUCHLINE_SCHEDULE_TIMEZONE": "Europe/Springfield"}, "TOUCHLINE_SCHEDULE_TIMEZONE='Europe/Springfield' is not an IANA time zone"),
+    ({"TOUCHLINE_SCHEDULE_TIMEZONE": "+02:00"}, "TOUCHLINE_SCHEDULE_TIMEZONE='+02:00' is not an IANA time zone"),
+    ({"TOUCHLINE_SENSOR_INTERVAL_SECONDS": "5"}, "TOUCHLINE_SENSOR_INTERVAL_SECONDS='5' must be at least 10"),
+    ({"TOUCHLINE_SENSOR_INTERVAL_SECONDS": "1m"}, "TOUCHLINE_SENSOR_INTERVAL_SECONDS='1m' is not a whole number"),
+    ({"TOUCHLINE_FULL_REFRESH": "please"}, "TOUCHLINE_FULL_REFRESH='please' is not a yes/no value"),
+])
+def test_bad_values_are_refused_naming_the_variable(env, message):
+    with pytest.raises(SettingsError) as raised:
+        settings_module.load(env)
+    assert str(raised.value).startswith(message)
+
+
+def test_other_good_values():
+    s = settings_module.load({"TOUCHLINE_SCHEDULE_CRON": " 15  4 * * 0 ", "TOUCHLINE_SCHEDULE_TIMEZONE": "America/New_York",
+                              "TOUCHLINE_SENSOR_INTERVAL_SECONDS": "300", "TOUCHLINE_FULL_REFRESH": "yes"})
+    assert (s.schedule.cron, s.schedule.timezone, s.schedule.sensor_interval_seconds, s.full_refresh) == (
+        "15 4 * * 0", "America/New_York", 300, True)
+    assert settings_module.load({"TOUCHLINE_FULL_REFRESH": "0"}).full_refresh is False
+    assert settings_module.load({}).full_refresh is False
