@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -13,7 +14,9 @@ import polars as pl
 from ingestion import identity, schema, storage
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile, discover
-from ingestion.normalize import FileResult, Lineage, normalize_file
+from ingestion.landing_zone import LandingZone, open_zone
+from ingestion.normalize import FileResult, Lineage, normalize_source
+from touchline.settings import ObjectStore
 
 
 @dataclass
@@ -65,7 +68,7 @@ class IngestReport:
 
 
 def ingest(
-    landing: Path,
+    landing: Path | ObjectStore | LandingZone,
     lake: Path,
     contracts: dict[str, Contract],
     *,
@@ -74,16 +77,21 @@ def ingest(
     files: Iterable[LandedFile] | None = None,
     progress: Callable[[LandedFile, int, int], None] | None = None,
 ) -> IngestReport:
-    """Normalize every landed file (or the given ones) and write the per-file outputs."""
+    """Normalize every landed file (or the given ones) and write the per-file outputs.
+
+    `landing` is a folder or an object-store prefix; files are read one at a time. LandingZoneError
+    (the zone cannot be listed or read) stops the ingestion: see ingestion/landing_zone.py."""
     now = datetime.now(UTC)
     batch_id = batch_id or now.strftime("%Y%m%dT%H%M%S%fZ")
-    found, strays = discover(landing, contracts)
+    zone = open_zone(landing)
+    found, strays = discover(zone, contracts)
     todo = list(files) if files is not None else found
     report = IngestReport(batch_id, now.isoformat(), strays=[asdict(s) for s in strays])
     storage.ensure_schema_files(lake)
     for done, landed in enumerate(todo, start=1):
         contract = contracts[landed.source]
-        result = normalize_file(contract, landed.path, Lineage(landed.relative, batch_id, now, salt))
+        read = functools.partial(zone.read_bytes, landed.relative)
+        result = normalize_source(contract, read, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
         report.files.append(result.stats() | {"day": landed.day.isoformat()})
         report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
