@@ -25,6 +25,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# moto's server, ending itself when its stdin closes: if the test process dies before its teardown
+# (a worker killed by -x, a timeout), the server does not outlive it.
+_SERVE = """
+import os, sys, threading
+from moto.server import main
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+"""
+
+
 class MotoServer:
     """`python -m moto.server` on 127.0.0.1 and a free port; `env` goes to the server process
     (e.g. INITIAL_NO_AUTH_ACTION_COUNT=0 makes it check credentials)."""
@@ -42,7 +52,7 @@ class MotoServer:
         for _ in range(3):  # the free port may be taken between choosing it and binding it
             self.port = free_port()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, "-c", _SERVE, str(self.port)], stdin=subprocess.PIPE,
                 env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 start_new_session=True,  # its own process group: stopped whole, whatever signals it inherited
             )
