@@ -115,6 +115,13 @@ class FileSpec(BaseModel):
     skip_lines: int = Field(0, ge=0, description="Lines before the header (report titles).")
     skip_records_after_header: int = Field(0, ge=0, description="Records after the header that are not data (a second header row).")
 
+    @field_validator("glob")
+    @classmethod
+    def _file_name_pattern(cls, v: str) -> str:
+        if "/" in v or "\\" in v:
+            raise ValueError(f"glob {v!r} must be a file-name pattern such as '*.csv': exports sit directly in <source>/<YYYY-MM-DD>/")
+        return v
+
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, v: str) -> str:

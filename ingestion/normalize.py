@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,9 +66,15 @@ class Lineage:
 
 
 def normalize_file(contract: Contract, path: Path, lineage: Lineage) -> FileResult:
-    """Read the file once: its checksum and its records come from the same bytes."""
+    return normalize_source(contract, path.read_bytes, lineage)
+
+
+def normalize_source(contract: Contract, read: Callable[[], bytes], lineage: Lineage) -> FileResult:
+    """Read the file once: its checksum and its records come from the same bytes. An OSError from
+    `read` rejects the file (one quarantine entry); anything else, such as a landing zone that
+    cannot be reached (LandingZoneError), is not this file's fault and propagates."""
     try:
-        data = path.read_bytes()
+        data = read()
     except OSError as exc:
         return _rejected_file(contract, lineage, f"file unreadable: {exc}")
     result = _normalize(contract, data, lineage)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -13,7 +15,9 @@ import polars as pl
 from ingestion import identity, schema, state, storage
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile, discover
-from ingestion.normalize import FileResult, Lineage, normalize_file
+from ingestion.landing_zone import LandingZone, open_zone
+from ingestion.normalize import FileResult, Lineage, normalize_source
+from touchline.settings import ObjectStore
 
 
 @dataclass
@@ -91,7 +95,7 @@ class IngestReport:
 
 
 def ingest(
-    landing: Path,
+    landing: Path | ObjectStore | LandingZone,
     lake: Path,
     contracts: dict[str, Contract],
     *,
@@ -104,6 +108,9 @@ def ingest(
     """Normalize the landed files (every one, or the given ones) that the lake does not hold yet as
     they are now, and write their per-file outputs; `report.write(lake)` then records the run.
 
+    `landing` is a folder or an object-store prefix; files are read one at a time. LandingZoneError
+    (the zone cannot be listed or read) stops the ingestion: see ingestion/landing_zone.py.
+
     A file is read when it is new, its bytes changed (a re-delivery: its outputs are replaced), its
     contract, the normalizer (code, mappings) or the salt changed since it was read, or one of its
     outputs is gone; otherwise it is skipped and reported as such. With `full_refresh` every file
@@ -111,7 +118,8 @@ def ingest(
     it they are kept and reported as missing (only when the whole landing zone is ingested)."""
     now = datetime.now(UTC)
     batch_id = batch_id or now.strftime("%Y%m%dT%H%M%S%fZ")
-    found, strays = discover(landing, contracts)
+    zone = open_zone(landing)
+    found, strays = discover(zone, contracts)
     todo_files = list(files) if files is not None else found
     report = IngestReport(batch_id, now.isoformat(), strays=[asdict(s) for s in strays], full_refresh=full_refresh)
     storage.ensure_schema_files(lake)
@@ -123,10 +131,9 @@ def ingest(
     todo: list[tuple[LandedFile, str]] = []
     for landed in todo_files:
         prev = previous.get(landed.relative)
-        reason = _why_read(lake, landed, prev, contract_fps[landed.source], normalizer_fp, salt_fp, full_refresh)
+        reason = _why_read(lake, zone, landed, prev, contract_fps[landed.source], normalizer_fp, salt_fp, full_refresh)
         if reason is None:
-            stat = landed.path.stat()
-            current[landed.relative] = prev | {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+            current[landed.relative] = prev | {"size": landed.size, "mtime_ns": landed.mtime_ns}
             report.skipped.append({"source_system": landed.source, "source_file": landed.relative,
                                    "day": landed.day.isoformat(), "batch_id": prev["batch_id"]})
         else:
@@ -134,11 +141,8 @@ def ingest(
 
     for done, (landed, reason) in enumerate(todo, start=1):
         contract = contracts[landed.source]
-        try:
-            stat = landed.path.stat()
-        except OSError:
-            stat = None  # normalize_file reports the file as unreadable
-        result = normalize_file(contract, landed.path, Lineage(landed.relative, batch_id, now, salt))
+        read = functools.partial(zone.read_bytes, landed.relative)
+        result = normalize_source(contract, read, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
         stats = result.stats() | {"day": landed.day.isoformat()}
         report.files.append(stats | {"reason": reason})
@@ -147,7 +151,7 @@ def ingest(
             **{k: stats[k] for k in ("source_system", "source_file", "file_sha256", "rows_read", "rows_loaded",
                                      "rows_quarantined", "duplicates_dropped", "file_rejected")},
             "target": contract.target, "landed_day": landed.day,
-            "size": stat.st_size if stat else None, "mtime_ns": stat.st_mtime_ns if stat else None,
+            "size": landed.size, "mtime_ns": landed.mtime_ns,
             "contract_sha256": contract_fps[landed.source], "normalizer_sha256": normalizer_fp, "salt_fingerprint": salt_fp,
             "batch_id": batch_id, "ingested_at": now,
         }
@@ -176,7 +180,7 @@ def ingest(
     return report
 
 
-def _why_read(lake: Path, landed: LandedFile, prev: dict | None, contract_fp: str, normalizer_fp: str, salt_fp: str,
+def _why_read(lake: Path, zone: LandingZone, landed: LandedFile, prev: dict | None, contract_fp: str, normalizer_fp: str, salt_fp: str,
               full_refresh: bool) -> str | None:
     """Why this file must be read, or None when the lake already holds its current outputs."""
     if full_refresh:
@@ -184,7 +188,7 @@ def _why_read(lake: Path, landed: LandedFile, prev: dict | None, contract_fp: st
     if prev is None:
         return "new"
     try:
-        sha = state.file_sha256(landed.path)
+        sha = hashlib.sha256(zone.read_bytes(landed.relative)).hexdigest()
     except OSError:
         return "unreadable"  # normalize_file turns it into a rejected file with the reason
     if sha != prev["file_sha256"]:

@@ -68,15 +68,6 @@ def save(lake: Path, rows: list[dict]) -> Path:
     return path
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """The checksum ingestion records (ingestion/normalize.py hashes the same bytes it parses)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def contract_fingerprint(contract: Contract) -> str:
     """Of the contract's parsed definition: a comment or key order in its YAML changes nothing."""
     return hashlib.sha256(json.dumps(contract.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()

@@ -9,6 +9,7 @@ import dagster as dg
 from ingestion import storage
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile
+from ingestion.landing_zone import LandingZoneError
 from ingestion.run import ingest, resolve_identities
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_key
@@ -45,13 +46,20 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                          description="Per run: rows per source, the files that lost rows, quarantine counts by reason with "
                                      "examples (JSON + Markdown in docs/quality/ beside the warehouse)."),
         ],
+        # Storage requests are retried by botocore first (ingestion/object_store.py); if the landing zone
+        # still fails, the whole step runs again later. Safe: outputs are per source file, written
+        # atomically, and the load_log file is named after the run, so a second attempt overwrites.
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
     def normalize_exports(context: dg.AssetExecutionContext, touchline: TouchlineResource):
         settings = touchline.settings()
         full_refresh = settings.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").lower() in ("1", "true", "yes")
-        report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id,
-                        progress=progress_lines(context.log.info), full_refresh=full_refresh)
+        try:
+            report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id,
+                            progress=progress_lines(context.log.info), full_refresh=full_refresh)
+        except LandingZoneError as exc:
+            # A missing bucket or refused credentials will not fix themselves: fail now, without retries.
+            raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         report.write(settings.lake)
         totals = report.totals()
         context.log.info(f"ingestion: read {totals['files']:,} files"

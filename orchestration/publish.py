@@ -4,6 +4,18 @@ Downstream of every dbt asset, so Dagster skips it when a blocking check stopped
 failed (a model error, or a test of severity error: `dbt build` exits non-zero and the dbt step
 fails). It also refuses by itself if any check of this run failed with severity ERROR, so a
 non-blocking ERROR check cannot slip through either. touchline/publish.py does the file work.
+
+Retries: publishing is idempotent up to its one `os.replace` (checkpoint, checksum and rename of
+the same staging file), so a failure before the rename is safe to retry: another process holding
+the staging or published file open may have let go (PublishError.retryable), or an I/O error on
+a network file system may pass. Failures that cannot change on a retry (failed checks, no staging
+build, a catalog mismatch) are raised as failures Dagster does not retry. After the rename only
+the folder fsync is left; if that failed, a retry would find no staging file and fail with that
+message while the new warehouse is already in place.
+
+The dbt step has no retry policy: it reads and writes local files only (the lake, the staging
+file), and what makes it fail (a model error, a failed dbt test) fails the same way again, after
+rebuilding every mart each time.
 """
 
 import json
@@ -12,7 +24,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from orchestration.resources import TouchlineResource
-from touchline.publish import publish
+from touchline.publish import PublishError, publish
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
@@ -52,6 +64,7 @@ def build_publish_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         deps=dbt_keys,
         group_name="warehouse",
         kinds={"duckdb"},
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),  # after 5 s, then 10 s
         description="The DuckDB file analysts read (TOUCHLINE_WAREHOUSE). Replaced in one atomic rename by the "
                     "staging file dbt built, only when every blocking check and every dbt test passed; "
                     "a failed night leaves it untouched.",
@@ -59,10 +72,14 @@ def build_publish_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
     def published_warehouse(context: dg.AssetExecutionContext, touchline: TouchlineResource) -> dg.MaterializeResult:
         failed = _failed_error_checks(context)
         if failed:
-            raise dg.Failure(f"not publishing: checks failed with severity ERROR in this run: {', '.join(failed)}")
+            raise dg.Failure(f"not publishing: checks failed with severity ERROR in this run: {', '.join(failed)}",
+                             allow_retries=False)
         settings = touchline.settings()
         built_at = _built_at(context, dbt_keys)
-        result = publish(settings)
+        try:
+            result = publish(settings)
+        except PublishError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         context.log.info(f"published {result.path} ({result.size_bytes:,} bytes, sha256 {result.sha256[:12]})")
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(result.path)),

@@ -28,6 +28,8 @@ import dagster as dg
 from ingestion import state
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile, discover
+from ingestion.landing_zone import LandingZone, open_zone
+from touchline.settings import ObjectStore
 from orchestration.jobs import nightly_job
 from touchline import settings as settings_module
 
@@ -78,18 +80,16 @@ def parse_cursor(text: str | None) -> dict[str, list]:
     return data.get("files", {}) if isinstance(data, dict) and data.get("v") == CURSOR_VERSION else {}
 
 
-def scan_landing(landing: Path, lake: Path, contracts: dict[str, Contract], cursor: str | None) -> LandingScan:
-    """What is new in the landing zone since it was ingested or a run was requested for it."""
-    found, _ = discover(landing, contracts)
+def scan_landing(landing: Path | ObjectStore | LandingZone, lake: Path, contracts: dict[str, Contract], cursor: str | None) -> LandingScan:
+    """What is new in the landing zone (a folder or an object-store prefix) since it was ingested
+    or a run was requested for it."""
+    zone = open_zone(landing)
+    found, _ = discover(zone, contracts)
     ingested = state.load(lake)
     seen = parse_cursor(cursor)
     scan = LandingScan(landed=len(found))
     for landed in found:
-        try:
-            st = landed.path.stat()
-        except FileNotFoundError:
-            continue  # removed between the listing and now
-        signature = [st.st_size, st.st_mtime_ns]
+        signature = [landed.size, landed.mtime_ns]
         lake_row = ingested.get(landed.relative)
         if lake_row and [lake_row["size"], lake_row["mtime_ns"]] == signature:
             continue  # as it was when ingested
@@ -98,7 +98,7 @@ def scan_landing(landing: Path, lake: Path, contracts: dict[str, Contract], curs
             sha = cached[2]
         else:
             try:
-                sha = state.file_sha256(landed.path)
+                sha = hashlib.sha256(zone.read_bytes(landed.relative)).hexdigest()
             except OSError:
                 continue  # unreadable right now (still being written, permissions): looked at again next tick
             scan.hashed += 1
@@ -123,7 +123,7 @@ def build_landing_sensor(contracts: dict[str, Contract], minimum_interval_second
     )
     def landing_sensor(context: dg.SensorEvaluationContext):
         s = settings_module.load()
-        if not s.landing.is_dir():
+        if not open_zone(s.landing).exists():
             return dg.SkipReason(f"landing zone {s.landing} does not exist (TOUCHLINE_LANDING)")
         scan = scan_landing(s.landing, s.lake, contracts, context.cursor)
         if not scan.new:

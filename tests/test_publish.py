@@ -129,3 +129,74 @@ def test_readers_in_other_processes_see_one_whole_version_while_it_is_replaced_2
     assert [v for v, _ in seen] == sorted(v for v, _ in seen)  # never back to an older one
     assert seen[-1] == (20, 50_020) and len(seen) >= 3  # it saw the publications happen
     assert held()["errors"] == [] and [tuple(state) for state, _ in held()["states"]] == [(0, 50_000)]
+
+
+@contextmanager
+def writer_holding(database: Path):
+    """Another process with `database` open read-write (DuckDB allows one writer) until its stdin closes."""
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+                               "sys.stdin.read()", str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        yield holder
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def test_publish_errors_say_whether_trying_again_can_help(tmp_path):
+    s = settings_in(tmp_path)
+    with pytest.raises(PublishError) as nothing_built:
+        publish(s)
+    assert not nothing_built.value.retryable
+    build_staging(s, 1, rows=10)
+    with writer_holding(s.staging_warehouse), pytest.raises(PublishError, match="cannot open .*touchline.staging.duckdb to checkpoint it") as held:
+        publish(s)
+    assert held.value.retryable
+    assert not s.warehouse.exists()
+
+
+def test_the_publish_step_is_retried_when_another_process_held_the_staging_file(tmp_path, monkeypatch):
+    """First attempt: another process has the staging file open (retryable). That process lets go
+    as soon as Dagster has scheduled the retry; the step runs again 5 s later and publishes."""
+    import threading
+
+    import dagster as dg
+
+    from orchestration.publish import build_publish_asset
+    from orchestration.resources import TouchlineResource
+
+    monkeypatch.setenv("TOUCHLINE_DATA", str(tmp_path))
+    for name in ("TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE", "TOUCHLINE_LANDING", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    s = settings_module.load()
+    build_staging(s, 1, rows=10)
+
+    @dg.asset(key=["marts", "some_mart"])
+    def some_mart() -> None:  # stands in for the dbt assets the publication waits for
+        pass
+
+    instance = dg.DagsterInstance.ephemeral()
+
+    def retry_scheduled() -> bool:
+        runs = instance.get_runs(limit=1)
+        return bool(runs) and bool(instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY).records)
+
+    with writer_holding(s.staging_warehouse) as holder:
+        def let_go_after_the_first_attempt() -> None:
+            deadline = time.monotonic() + 60
+            while not retry_scheduled() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            holder.stdin.close()
+
+        releaser = threading.Thread(target=let_go_after_the_first_attempt)
+        releaser.start()
+        result = dg.materialize([some_mart, build_publish_asset(some_mart)], resources={"touchline": TouchlineResource()},
+                                instance=instance, raise_on_error=False)
+        releaser.join()
+    assert result.success
+    retries = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert len(retries) == 1 and "cannot open" in retries[0].event_specific_data.error.cause.message
+    assert not s.staging_warehouse.exists()
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert con.execute("select max(version), count(*) from facts_view").fetchone() == (1, 11)

@@ -386,10 +386,11 @@ def raw_scan(landing: Path, repeats: int = 2) -> dict[str, Any]:
     groups: dict[tuple[str, tuple[str, ...]], list[Path]] = defaultdict(list)  # (source, header) -> files
     for f in files:
         spec = contracts[f.source].file
-        groups[(f.source, _csv_header(f.path, spec) if spec.format == "csv" else ())].append(f.path)
+        path = landing / f.relative  # bench landing zones are local folders it generated
+        groups[(f.source, _csv_header(path, spec) if spec.format == "csv" else ())].append(path)
     passes = [_scan_pass(duckdb, contracts, groups) for _ in range(max(1, repeats))]
     best = min(passes, key=lambda p: p["seconds"])
-    return best | {"files": len(files), "bytes": sum(f.path.stat().st_size for f in files),
+    return best | {"files": len(files), "bytes": sum(f.size for f in files),
                    "passes_seconds": [p["seconds"] for p in passes]}
 
 

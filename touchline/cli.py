@@ -97,7 +97,9 @@ def run(
     s = _settings()
     s.ensure_dirs()
     s.export()
-    if not s.landing_configured and not any(s.landing.iterdir()):
+    if s.local_landing is None:
+        _check_object_store_landing(s)
+    elif not s.landing_configured and not any(s.landing.iterdir()):
         console.print(f"No TOUCHLINE_LANDING set and {s.landing} is empty: writing demo exports there first.")
         demo_data(out=s.landing, people=DEMO_PEOPLE, days=DEMO_DAYS, seed=DEMO_SEED, end=None)
     elif not s.landing.exists():
@@ -115,6 +117,20 @@ def run(
         raise typer.Exit(2) from None
     outcome.print(console)
     raise typer.Exit(0 if outcome.success else 1)
+
+
+def _check_object_store_landing(s: settings_module.Settings) -> None:
+    """Before starting Dagster: the bucket is there, the credentials work, the prefix holds something."""
+    from ingestion.landing_zone import LandingZoneError, open_zone
+
+    try:
+        found = open_zone(s.landing).exists()
+    except LandingZoneError as exc:
+        err.print(f"[red]Cannot run: {exc}[/red]")
+        raise typer.Exit(2) from None
+    if not found:
+        err.print(f"[red]Landing zone {s.landing} (TOUCHLINE_LANDING) holds no objects: is the prefix right?[/red]")
+        raise typer.Exit(2)
 
 
 @app.command()

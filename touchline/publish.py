@@ -31,7 +31,14 @@ from touchline.settings import Settings
 
 
 class PublishError(Exception):
-    """The staging warehouse cannot be published (or prepared); the message says why."""
+    """The staging warehouse cannot be published (or prepared); the message says why.
+
+    `retryable`: another process holds one of the files; trying again a little later may succeed
+    (the publish step has a Dagster retry policy for that). Otherwise trying again cannot help."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def wal_path(database: Path) -> Path:
@@ -95,7 +102,7 @@ def publish(settings: Settings) -> PublishResult:
     if not staging.exists():
         raise PublishError(f"no staging warehouse at {staging}: dbt did not build one in this run")
     if wal_path(published).exists():
-        raise PublishError(_published_wal_message(published))
+        raise PublishError(_published_wal_message(published), retryable=True)
     try:
         with duckdb.connect(str(staging)) as con:
             con.execute("checkpoint")  # everything in the one file; closing removes the log
@@ -105,9 +112,10 @@ def publish(settings: Settings) -> PublishResult:
                 "order by table_name").fetchall()}
             views = con.execute("select count(*) from information_schema.tables where table_type = 'VIEW'").fetchone()[0]
     except duckdb.IOException as exc:
-        raise PublishError(f"cannot open {staging} to checkpoint it: {str(exc).splitlines()[0]}") from None
+        raise PublishError(f"cannot open {staging} to checkpoint it: {str(exc).splitlines()[0]}", retryable=True) from None
     if wal_path(staging).exists():
-        raise PublishError(f"{wal_path(staging)} is still there after a checkpoint and close: another process has {staging} open")
+        raise PublishError(f"{wal_path(staging)} is still there after a checkpoint and close: another process has {staging} open",
+                           retryable=True)
     expected = catalog_name(published)
     if catalog != expected:  # views naming catalog "x" would stop resolving once the file is called "y"
         raise PublishError(f"{staging.name} is catalog {catalog!r} but {published.name} would be {expected!r}; "

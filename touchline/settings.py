@@ -1,6 +1,7 @@
 """Where everything lives. The one place that reads the environment.
 
-TOUCHLINE_LANDING    landing zone folder (default: data/landing, filled with demo exports by `make run`)
+TOUCHLINE_LANDING    landing zone: a local folder (default: data/landing, filled with demo exports by
+                     `make run`) or an object-store prefix `s3://bucket/prefix` (see below)
 TOUCHLINE_WAREHOUSE  DuckDB file analysts query (default: data/warehouse/touchline.duckdb)
 TOUCHLINE_LAKE       normalized parquet (default: data/lake)
 TOUCHLINE_SALT       secret salt for person keys (default: a fixed demo salt; set your own for real data)
@@ -25,6 +26,18 @@ TOUCHLINE_SCHEDULE_TIMEZONE          the IANA time zone of that cron string (def
 TOUCHLINE_SENSOR_INTERVAL_SECONDS    how often the landing sensor looks for new files (default 60, at least 10)
 TOUCHLINE_FULL_REFRESH               1/true/yes: re-ingest every landed file, not only new or changed ones (default off)
 
+A landing zone on object storage (TOUCHLINE_LANDING=s3://bucket/prefix; any S3-compatible server) is
+read file by file through s3fs/botocore (ingestion/object_store.py), which take the endpoint and the
+credentials from the standard AWS variables themselves; Touchline never reads or logs the secrets:
+AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL   endpoint of an S3-compatible server (MinIO, Ceph, moto, ...);
+                                         unset: AWS S3. Read here too, to name it in error messages.
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   credentials (or AWS_PROFILE with
+                                         ~/.aws/credentials, or an instance/container role)
+AWS_REGION / AWS_DEFAULT_REGION          region of the bucket (AWS S3)
+AWS_MAX_ATTEMPTS     attempts per storage request on transient errors (default here 5; botocore's 3)
+AWS_RETRY_MODE       botocore retry mode: standard (default here; botocore's is legacy) or adaptive
+The lake, the warehouse and TOUCHLINE_DATA stay local folders (atomic renames, DuckDB files).
+
 dbt never writes the warehouse analysts read: it builds `staging_warehouse` (beside it), which is
 published onto `warehouse` only when every check passed (touchline/publish.py). dbt finds that
 path in TOUCHLINE_DBT_WAREHOUSE, which `export()` sets; it is not a setting.
@@ -47,6 +60,32 @@ DBT_WAREHOUSE_ENV = "TOUCHLINE_DBT_WAREHOUSE"  # the file dbt builds (profiles.y
 
 class SettingsError(ValueError):
     """An environment variable with a value Touchline cannot use; the message names it."""
+
+
+RETRY_MODES = ("standard", "adaptive", "legacy")
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """A landing zone on object storage: `s3://bucket/prefix` (prefix may be empty)."""
+
+    url: str  # s3://bucket/prefix, without a trailing slash
+    endpoint_url: str | None = None  # None: botocore's default (AWS S3, or endpoint_url in ~/.aws/config)
+    max_attempts: int = 5  # per request, on transient errors (botocore retries)
+    retry_mode: str = "standard"
+
+    @property
+    def bucket(self) -> str:
+        return self.url.removeprefix("s3://").split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix under the bucket, without slashes at either end ('' for the whole bucket)."""
+        parts = self.url.removeprefix("s3://").split("/", 1)
+        return parts[1] if len(parts) > 1 else ""
+
+    def __str__(self) -> str:
+        return self.url
 
 
 @dataclass(frozen=True)
@@ -77,7 +116,7 @@ class ScheduleSettings:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    landing: Path
+    landing: Path | ObjectStore  # a local folder, or an s3:// prefix (ingestion/landing_zone.py reads both)
     lake: Path
     warehouse: Path
     dagster_home: Path
@@ -128,8 +167,14 @@ class Settings:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
+    @property
+    def local_landing(self) -> Path | None:
+        """The landing folder, or None when the landing zone is on object storage."""
+        return self.landing if isinstance(self.landing, Path) else None
+
     def ensure_dirs(self) -> None:
-        for d in (self.landing, self.lake, self.warehouse.parent, self.dagster_home):
+        local = [self.landing] if isinstance(self.landing, Path) else []
+        for d in (*local, self.lake, self.warehouse.parent, self.dagster_home):
             d.mkdir(parents=True, exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
@@ -138,7 +183,31 @@ class Settings:
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
     value = env.get(name)
+    if value and "://" in value:
+        raise SettingsError(f"{name}={value!r}: must be a local folder (only TOUCHLINE_LANDING may be an s3:// URL)")
     return Path(value).expanduser().resolve() if value else default
+
+
+def _landing(env: dict[str, str], default: Path) -> Path | ObjectStore:
+    value = (env.get("TOUCHLINE_LANDING") or "").strip()
+    if "://" not in value:
+        return _path(env, "TOUCHLINE_LANDING", default)
+    scheme = value.split("://", 1)[0]
+    if scheme != "s3":
+        raise SettingsError(f"TOUCHLINE_LANDING={value!r}: {scheme}:// is not supported; use a local folder or s3://bucket/prefix "
+                            "(any S3-compatible server: set AWS_ENDPOINT_URL)")
+    bucket, _, prefix = value.removeprefix("s3://").partition("/")
+    prefix = prefix.strip("/")
+    if not bucket:
+        raise SettingsError(f"TOUCHLINE_LANDING={value!r}: no bucket; expected s3://bucket/prefix")
+    if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
+        raise SettingsError(f"TOUCHLINE_LANDING={value!r}: empty, '.' or '..' segment in the prefix")
+    endpoint = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").strip() or None
+    mode = (env.get("AWS_RETRY_MODE") or "standard").strip()
+    if mode not in RETRY_MODES:
+        raise SettingsError(f"AWS_RETRY_MODE={mode!r} must be one of {', '.join(RETRY_MODES)}")
+    return ObjectStore(url=f"s3://{bucket}/{prefix}".rstrip("/"), endpoint_url=endpoint,
+                       max_attempts=_number(env, "AWS_MAX_ATTEMPTS", ObjectStore.max_attempts, int, 1), retry_mode=mode)
 
 
 def _number(env: dict[str, str], name: str, default, kind, minimum):
@@ -223,7 +292,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
     data_dir = _path(env, "TOUCHLINE_DATA", REPO_ROOT / "data")
     return Settings(
         data_dir=data_dir,
-        landing=_path(env, "TOUCHLINE_LANDING", data_dir / "landing"),
+        landing=_landing(env, data_dir / "landing"),
         lake=_path(env, "TOUCHLINE_LAKE", data_dir / "lake"),
         warehouse=_path(env, "TOUCHLINE_WAREHOUSE", data_dir / "warehouse" / "touchline.duckdb"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
