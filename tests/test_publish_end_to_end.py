@@ -250,3 +250,66 @@ def test_a_bad_day_fails_the_right_check_and_publishes_nothing(case, good, tmp_p
     assert {"fct_touchpoints", "mart_stage_funnel", "warehouse/published"} <= set(outcome.skipped_assets)
     assert not s.staging_warehouse.exists()  # dbt never started
     assert_untouched(s, sha)
+
+
+def test_a_blocked_file_keeps_blocking_until_it_is_fixed(good, tmp_path, monkeypatch):
+    """Incremental ingestion does not read an unchanged file again, so the night after a blocked
+    one must not publish that file's loss quietly: it stays blocked until the file is re-delivered."""
+    from touchline.pipeline import run_pipeline
+
+    land, check, message = BAD_DAYS["missing required column"]
+    s, sha = next_night(good, tmp_path, monkeypatch)
+    bad = land(s.landing)
+    assert not run_pipeline(s).published
+    again = run_pipeline(s)
+    assert again.ingest_totals["files"] == 0  # nothing new was read...
+    assert [c.name for c in again.blocking_failures] == [check] and message in again.blocking_failures[0].description  # ...and still blocked
+    assert_untouched(s, sha)
+    write_export(s.landing, "shopify_orders", "2026-10-21", [order(200)])  # the vendor re-delivers it whole
+    assert bad.exists()
+    fixed = run_pipeline(s)
+    assert fixed.success and fixed.published, [c.description for c in fixed.failed_checks]
+    assert query(s, "select count(*) from fct_touchpoints where touchpoint_type = 'purchase'") == [(4,)]  # orders 1, 2, 3 and 200
+
+
+def test_two_runs_started_together_queue_instead_of_failing(good, tmp_path, monkeypatch):
+    """`touchline run` twice at once on one warehouse (a person's rerun while the nightly run is
+    on): the second waits for the first (run lock), both succeed, their runs do not overlap."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    s, _ = next_night(good, tmp_path, monkeypatch)
+    s.export()
+    env = dict(os.environ)
+    touchline = str(Path(sys.executable).with_name("touchline"))
+    procs = [subprocess.Popen([touchline, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sum("waiting for another Touchline run to finish" in out for out in outputs) == 1, outputs
+    with dg.DagsterInstance.from_config(str(s.dagster_home)) as instance:
+        runs = sorted(instance.get_run_records(), key=lambda r: r.start_time)[-2:]
+        spans = []
+        for record in runs:
+            steps = instance.all_logs(record.dagster_run.run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS})
+            spans.append((min(e.timestamp for e in steps), max(e.timestamp for e in steps)))
+    spans.sort()
+    assert spans[0][1] <= spans[1][0], spans  # every step of one run ended before the other's first step started
+    assert query(s, "select count(*), round(sum(spend), 2) from fct_ad_spend") == GOOD_SPEND
+
+
+def test_runs_the_daemon_launches_queue_one_at_a_time(tmp_path):
+    """The instance Touchline writes queues daemon-launched runs (schedule, sensor, UI, backfills)
+    one at a time; a limit someone set by hand in dagster.yaml is kept."""
+    from touchline.settings import write_instance_config
+
+    write_instance_config(tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    (tmp_path / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 3\n")
+    write_instance_config(tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 3
+    assert "telemetry" in (tmp_path / "dagster.yaml").read_text()

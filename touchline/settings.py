@@ -17,6 +17,7 @@ TOUCHLINE_VOLUME_MIN_ROWS           sources averaging fewer rows a day are not j
 TOUCHLINE_QUARANTINE_MAX_PERCENT    a file losing more than this % of its rows to quarantine fails the night (default 5)
 TOUCHLINE_QUARANTINE_MIN_ROWS       files with fewer rows are not judged by that share (default 20)
 
+TOUCHLINE_RUN_LOCK_WAIT_SECONDS  how long a run waits for another one writing the same warehouse (default 6 h)
 TOUCHLINE_DATA_DOCS_ASSETS  cache of the scripts and styles the Great Expectations Data Docs load
                             (expectations/data_docs.py; default .tools/data-docs-assets, filled by `make setup`)
 
@@ -125,6 +126,7 @@ class Settings:
     landing_configured: bool
     quality: QualitySettings = QualitySettings()
     data_docs_assets: Path = REPO_ROOT / ".tools" / "data-docs-assets"
+    run_lock_wait_seconds: float = 6 * 3600.0
     schedule: ScheduleSettings = ScheduleSettings()
     full_refresh: bool = False  # re-ingest every landed file (ingestion/run.py), not only new or changed ones
 
@@ -146,6 +148,11 @@ class Settings:
     def quality_reports_dir(self) -> Path:
         """The ingestion quality reports (touchline/quality_report.py), in a docs folder beside the warehouse."""
         return self.warehouse.parent / "docs" / "quality"
+
+    @property
+    def run_lock(self) -> Path:
+        """Held by the run writing the lake and warehouse (touchline/run_lock.py)."""
+        return self.warehouse.parent / ".touchline-run.lock"
 
     @property
     def gx_docs_dir(self) -> Path:
@@ -176,9 +183,36 @@ class Settings:
         local = [self.landing] if isinstance(self.landing, Path) else []
         for d in (*local, self.lake, self.warehouse.parent, self.dagster_home):
             d.mkdir(parents=True, exist_ok=True)
-        dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists():
-            dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+        write_instance_config(self.dagster_home / "dagster.yaml")
+
+
+INSTANCE_DEFAULTS = {
+    "telemetry": {"enabled": False},
+    # DuckDB has one writer: runs the daemon launches (schedule, sensor, UI, backfills) queue.
+    "concurrency": {"runs": {"max_concurrent_runs": 1}},
+}
+
+
+def write_instance_config(path: Path) -> None:
+    """dagster.yaml with Touchline's defaults for what it does not set yet (a value set by hand stays)."""
+    import yaml
+
+    current = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+    merged = _with_defaults(current, INSTANCE_DEFAULTS)
+    if merged != current or not path.exists():
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(yaml.safe_dump(merged, sort_keys=False))
+        tmp.replace(path)
+
+
+def _with_defaults(current: dict, defaults: dict) -> dict:
+    out = dict(current)
+    for key, value in defaults.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _with_defaults(out[key], value)
+        elif key not in out:
+            out[key] = value
+    return out
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -301,6 +335,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         landing_configured="TOUCHLINE_LANDING" in env,
         quality=_quality(env),
         data_docs_assets=_path(env, "TOUCHLINE_DATA_DOCS_ASSETS", REPO_ROOT / ".tools" / "data-docs-assets"),
+        run_lock_wait_seconds=_number(env, "TOUCHLINE_RUN_LOCK_WAIT_SECONDS", 6 * 3600.0, float, 0),
         schedule=_schedule(env),
         full_refresh=_flag(env, "TOUCHLINE_FULL_REFRESH"),
     )
