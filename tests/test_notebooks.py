@@ -98,6 +98,36 @@ def test_nightly_report_renders_offline_with_its_charts(demo_warehouse):
     assert [u for u in requests if not u.startswith("file:")] == []  # self-contained: nothing fetched
 
 
+@pytest.mark.parametrize("layer", ["lake", "marts"])
+def test_great_expectations_data_docs_render_offline(layer, demo_warehouse):
+    """The night's GX Data Docs open in headless Chromium with every network request refused:
+    styled (Bootstrap from the site's own copy), scripts running (jQuery, the results table), and
+    a validation page names the suite's expectations."""
+    from playwright.sync_api import sync_playwright
+
+    site = demo_warehouse.gx_docs_dir / layer
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.abort() if not route.request.url.startswith("file:") else route.continue_()))
+        page.goto((site / "index.html").as_uri())
+        assert page.evaluate("typeof window.jQuery") == "function"
+        assert "-apple-system" in page.evaluate("getComputedStyle(document.body).fontFamily")  # Bootstrap's, not the browser default
+        rows = page.locator("table tbody tr")
+        suites = {"lake": ["touchpoints", "ad_spend", "ads", "email", "crm", "survey"],
+                  "marts": ["fct_touchpoints_rules", "dim_people_rules", "mart_stage_funnel_rules"]}[layer]
+        text = page.inner_text("body")
+        assert rows.count() >= len(suites) and all(name in text for name in suites), text[:500]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"gx-data-docs-{layer}.png"))
+        validation = next(site.glob(f"validations/{suites[-1]}/**/*.html"))
+        page.goto(validation.as_uri())
+        assert "Expectation" in page.inner_text("body") and page.locator("table").count() >= 1
+        browser.close()
+    assert [u for u in requests if not u.startswith("file:")] == []
+
+
 def test_report_escapes_what_came_from_the_data(demo_warehouse):
     """Check descriptions and quarantine reasons carry landed values and file names: never markup."""
     from touchline.report import CheckResult, ReportInputs, render
