@@ -68,10 +68,44 @@ prepare_manifest()
 def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchline: TouchlineResource):
     # A full build starts from an empty staging file; a subset needs the unselected tables: a copy
     # of the published file (touchline/publish.py says why).
-    context.log.info(prepare_staging(touchline.settings(), from_published=context.is_subset))
-    yield from dbt.cli(["build"], context=context).stream()
+    s = touchline.settings()
+    context.log.info(prepare_staging(s, from_published=context.is_subset))
+    # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
+    # has one writer): the events are kept until dbt is done, then each table's row count and
+    # column types are read from the staging file, read-only, and attached to its materialization.
+    events = list(dbt.cli(["build"], context=context).stream())
+    described = describe_tables(s.staging_warehouse)
+    for event in events:
+        if isinstance(event, (dg.Output, dg.AssetMaterialization)):
+            key = event.asset_key if isinstance(event, dg.AssetMaterialization) else context.asset_key_for_output(event.output_name)
+            extra = described.get(key.path[-1])
+            yield event.with_metadata({**event.metadata, **extra}) if extra else event
+        else:
+            yield event
     if not context.is_subset:
-        context.log.info(f"dbt docs: {write_dbt_docs(dbt, touchline.settings())}")
+        context.log.info(f"dbt docs: {write_dbt_docs(dbt, s)}")
+
+
+def describe_tables(database: Path) -> dict[str, dict]:
+    """Per table or view of the warehouse: its row count and column schema, as Dagster metadata
+    (`dagster/row_count`, `dagster/column_schema`: the UI shows both)."""
+    import duckdb
+
+    if not database.exists():
+        return {}
+    out: dict[str, dict] = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns: dict[str, list[dg.TableColumn]] = {}
+        for table, column, data_type in con.execute(
+                "select table_name, column_name, data_type from information_schema.columns "
+                "where table_catalog = current_database() order by table_name, ordinal_position").fetchall():
+            columns.setdefault(table, []).append(dg.TableColumn(column, data_type))
+        for schema, table in con.execute("select table_schema, table_name from information_schema.tables "
+                                         "where table_catalog = current_database()").fetchall():
+            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            out[table] = {"dagster/row_count": dg.MetadataValue.int(rows),
+                          "dagster/column_schema": dg.TableSchema(columns=columns.get(table, []))}
+    return out
 
 
 def write_dbt_docs(dbt: DbtCliResource, s: settings.Settings) -> Path:

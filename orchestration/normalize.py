@@ -22,6 +22,7 @@ LOAD_LOG = dg.AssetKey(["lake", "load_log"])
 IDENTITY_LINKS = dg.AssetKey(["lake", "identity_links"])
 IDENTITY_MAP = dg.AssetKey(["lake", "identity_map"])
 QUALITY_REPORT = dg.AssetKey(["quality", "ingestion_report"])
+OWNERS = ["team:data-platform"]  # the ingestion side; the dbt models belong to analytics engineering (orchestration/dbt.py)
 FULL_REFRESH_TAG = "touchline/full_refresh"  # "true" on a run: re-ingest every landed file (like TOUCHLINE_FULL_REFRESH=1)
 
 
@@ -31,18 +32,18 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
     @dg.multi_asset(
         name="normalize_exports",
         specs=[
-            dg.AssetSpec(TOUCHPOINTS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+            dg.AssetSpec(TOUCHPOINTS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"}, owners=OWNERS,
                          description="Canonical touchpoints (ingestion/schema.py), one parquet per landed export."),
-            dg.AssetSpec(AD_SPEND, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+            dg.AssetSpec(AD_SPEND, deps=deps, group_name="ingestion", kinds={"polars", "parquet"}, owners=OWNERS,
                          description="Campaign x day spend from ad platform reports."),
-            dg.AssetSpec(QUARANTINE, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+            dg.AssetSpec(QUARANTINE, deps=deps, group_name="ingestion", kinds={"polars", "parquet"}, owners=OWNERS,
                          description="Rows that could not be normalized, kept whole with the reason."),
-            dg.AssetSpec(LOAD_LOG, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+            dg.AssetSpec(LOAD_LOG, deps=deps, group_name="ingestion", kinds={"polars", "parquet"}, owners=OWNERS,
                          description="Per file read by a run (new or changed files; unchanged ones are skipped): rows read = loaded + quarantined + exact duplicates."),
-            dg.AssetSpec(IDENTITY_LINKS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"},
+            dg.AssetSpec(IDENTITY_LINKS, deps=deps, group_name="ingestion", kinds={"polars", "parquet"}, owners=OWNERS,
                          description="Identifiers seen together on one record (email, visitor, contact and click ids), as keys."),
             # Written by this step, before the checks, so that it exists on the nights they fail.
-            dg.AssetSpec(QUALITY_REPORT, deps=deps, group_name="quality", kinds={"json", "markdown"},
+            dg.AssetSpec(QUALITY_REPORT, deps=deps, group_name="quality", kinds={"json", "markdown"}, owners=OWNERS,
                          description="Per run: rows per source, the files that lost rows, quarantine counts by reason with "
                                      "examples (JSON + Markdown in docs/quality/ beside the warehouse)."),
         ],
@@ -127,7 +128,7 @@ def progress_lines(log: Callable[[str], None], every_seconds: float = 5.0) -> Ca
     return report
 
 
-@dg.asset(key=IDENTITY_MAP, deps=[IDENTITY_LINKS], group_name="ingestion", kinds={"polars", "parquet"},
+@dg.asset(key=IDENTITY_MAP, deps=[IDENTITY_LINKS], group_name="ingestion", kinds={"polars", "parquet"}, owners=OWNERS,
           description="One person per set of linked identifiers: alias key -> person key (ingestion/identity.py).")
 def identity_map(touchline: TouchlineResource) -> dg.MaterializeResult:
     mapping = resolve_identities(touchline.settings().lake)

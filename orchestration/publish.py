@@ -63,6 +63,7 @@ def build_publish_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
         key=PUBLISHED,
         deps=dbt_keys,
         group_name="warehouse",
+        owners=["team:data-platform"],
         kinds={"duckdb"},
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),  # after 5 s, then 10 s
         description="The DuckDB file analysts read (TOUCHLINE_WAREHOUSE). Replaced in one atomic rename by the "

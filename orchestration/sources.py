@@ -17,6 +17,7 @@ def landing_specs(contracts: dict[str, Contract]) -> list[dg.AssetSpec]:
             key=landing_key(c),
             description=f"{c.vendor} exports ({c.family}): {c.description.strip()}",
             group_name="sources",
+            owners=["team:data-platform"],
             kinds={"csv" if c.file.format == "csv" else "json"},
             metadata={
                 "contract": dg.MetadataValue.path(str(c.path)),

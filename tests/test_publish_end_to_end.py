@@ -76,6 +76,10 @@ def test_a_good_night_publishes_the_staging_build(good):
         assert metadata["sha256"].value == file_sha256(s.warehouse)
         assert metadata["rows"].value["fct_ad_spend"] == 2
         assert set(metadata["built_at"].value) >= {"fct_touchpoints", "dim_people", "mart_stage_funnel"}
+        # the UI shows each dbt table's row count and column types from its materialization
+        funnel = instance.get_latest_materialization_event(dg.AssetKey("mart_stage_funnel")).asset_materialization.metadata
+        assert funnel["dagster/row_count"].value == query(s, "select count(*) from mart_stage_funnel")[0][0]
+        assert [(c.name, c.type) for c in funnel["dagster/column_schema"].value.columns][:2] == [("entry_period", "TIMESTAMP"), ("breakdown", "VARCHAR")]
     # the night's dbt docs: one page holding the manifest and the catalog, readable offline
     docs = (s.dbt_docs_dir / "index.html").read_text()
     assert "mart_channel_attribution" in docs and "Credit of each conversion" in docs
