@@ -25,6 +25,9 @@ from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, parse_export
 from ingestion.validation import REASON
 
 
+MISSING_COLUMNS = "file lacks column(s)"  # starts the reason of every row of a file without a mapped column
+
+
 @dataclass
 class FileResult:
     source_system: str
@@ -90,7 +93,7 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
 
     missing = [c for c in contract.required_vendor_columns() if c not in raw.columns]
     if missing:
-        reason = f"file lacks column(s) {missing} that contract {contract.name} maps; found {raw.columns}{_header_hint(contract, raw, missing)}"
+        reason = f"{MISSING_COLUMNS} {missing} that contract {contract.name} maps; found {raw.columns}{_header_hint(contract, raw, missing)}"
         return _all_quarantined(contract, raw, lineage, reason)
 
     if contract.unpivot is not None:

@@ -15,6 +15,7 @@ from expectations.validate import SuiteOutcome, SuiteSpec
 from expectations.validate import session as gx_session
 from ingestion import state, storage
 from ingestion.contracts import Contract
+from ingestion.normalize import MISSING_COLUMNS
 from orchestration.normalize import AD_SPEND, LOAD_LOG, QUARANTINE, TOUCHPOINTS
 from orchestration.resources import TouchlineResource
 
@@ -118,7 +119,7 @@ def rows_accounted_for(touchline: TouchlineResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(asset=QUARANTINE, blocking=True,
-                description="Landed files in the lake: none rejected whole (missing required column, unreadable, wrong delimiter), "
+                description="Landed files in the lake: none rejected whole (unreadable, wrong delimiter) or missing a mapped column, "
                             "none losing more than TOUCHLINE_QUARANTINE_MAX_PERCENT of its rows to quarantine. ERROR.")
 def ingestion_quarantine(touchline: TouchlineResource) -> dg.AssetCheckResult:
     """Quarantine keeps every bad row with its reason, so nothing is lost; but a file rejected
@@ -132,17 +133,20 @@ def ingestion_quarantine(touchline: TouchlineResource) -> dg.AssetCheckResult:
     # threshold is changed. (Without a state yet, the files of the latest run.)
     files = list(state.load(s.lake).values()) or json.loads((s.lake / "_reports" / "ingest_latest.json").read_text())["files"]
     with duckdb.connect() as con:
-        reasons = con.sql(
-            f"select source_file, reason, count(*) as n from "
+        reasons = con.execute(
+            f"select source_file, reason, count(*) as n, starts_with(reason, $missing) as missing_columns from "
             f"read_parquet('{storage.table_glob(s.lake, 'quarantine')}', union_by_name = true) "
-            "group by all order by source_file, n desc, reason").fetchall()
+            "group by all order by source_file, n desc, reason", {"missing": MISSING_COLUMNS}).fetchall()
     by_file: dict[str, list[str]] = {}
-    for source_file, reason, n in reasons:
+    unusable: set[str] = set()  # files without a column their contract maps: every row quarantined for it
+    for source_file, reason, n, missing_columns in reasons:
         by_file.setdefault(source_file, []).append(f"{reason} (x{n})" if n > 1 else reason)
+        if missing_columns:
+            unusable.add(source_file)
     rejected = [f for f in files if f["file_rejected"]]
-    # a file whose every row was quarantined (e.g. a mapped column missing) is lost whole too, whatever its size
-    emptied = [f for f in files if not f["file_rejected"] and f["rows_quarantined"] and not f["rows_loaded"]]
-    over = [f for f in files if not f["file_rejected"] and f["rows_loaded"] and f["rows_read"] >= q.quarantine_min_rows
+    # a file without a column its contract maps is lost whole too, whatever its size (its rows wait in quarantine)
+    emptied = [f for f in files if not f["file_rejected"] and f["source_file"] in unusable]
+    over = [f for f in files if not f["file_rejected"] and f["source_file"] not in unusable and f["rows_read"] >= q.quarantine_min_rows
             and 100 * f["rows_quarantined"] / f["rows_read"] > q.quarantine_max_percent]
     reasons_of = lambda f, n: "; ".join(by_file.get(f["source_file"], ["(reason not in quarantine)"])[:n])  # noqa: E731
     problems = ([f"{f['source_file']}: rejected whole: {reasons_of(f, 1)}" for f in rejected]
