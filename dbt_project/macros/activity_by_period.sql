@@ -13,7 +13,7 @@ activity as (
         activity_kinds.activity_kind,
         touchpoints.person_key,
         {{ dbt.date_trunc(period, 'touchpoints.occurred_at') }} as activity_period,
-        sum(case when touchpoints.touchpoint_type = 'purchase' then touchpoints.revenue_reporting end) as revenue
+        {{ exact_sum("case when touchpoints.touchpoint_type = 'purchase' then touchpoints.revenue_reporting end") }} as revenue
     from touchpoints
     cross join activity_kinds
     where activity_kinds.activity_kind = 'any_touchpoint' or touchpoints.touchpoint_type = 'purchase'

@@ -30,7 +30,7 @@ aggregated as (
         count(*) as people_entered,
         count(hours_from_entry) as people_reached,
         {{ median('hours_from_entry') }} as median_hours_from_entry,
-        avg(hours_from_entry) as mean_hours_from_entry
+        {{ exact_avg('hours_from_entry') }} as mean_hours_from_entry
     from broken_down
     group by entry_period, breakdown, breakdown_value, journey_stage, stage_order
 ),

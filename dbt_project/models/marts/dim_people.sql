@@ -28,8 +28,8 @@ activity as (
         min(case when touchpoint_type = 'lead_created' then occurred_at end) as first_lead_at,
         min(case when touchpoint_type = 'purchase' then occurred_at end) as first_purchase_at,
         count(case when touchpoint_type = 'purchase' then 1 end) as purchases,
-        sum(case when touchpoint_type = 'purchase' then revenue end) as purchase_revenue,
-        sum(case when touchpoint_type = 'purchase' then revenue_reporting end) as purchase_revenue_reporting,
+        {{ exact_sum("case when touchpoint_type = 'purchase' then revenue end") }} as purchase_revenue,
+        {{ exact_sum("case when touchpoint_type = 'purchase' then revenue_reporting end") }} as purchase_revenue_reporting,
         count(distinct case when touchpoint_type = 'purchase' then currency end) as purchase_currencies,
         min(case when touchpoint_type = 'purchase' then currency end) as purchase_currency
     from touchpoints

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+import math
 import numpy as np
 import pandas as pd
 
@@ -103,7 +104,8 @@ def attribute(paths: pd.DataFrame) -> pd.DataFrame:
         base = conversion_probability(transition_counts(triples), sorted(effects))
         total_effect = sum(effects.values())
         conversions = float(group["conversions"].sum())
-        revenue = float(group["revenue_reporting"].sum())
+        # fsum: the correctly rounded sum, whatever order DuckDB handed the paths over in
+        revenue = math.fsum(group["revenue_reporting"])
         for channel, effect in sorted(effects.items()):
             share = effect / total_effect if total_effect > 0 else 0.0
             rows.append((period, channel, base, effect, share, conversions, share * conversions, revenue, share * revenue))

@@ -71,7 +71,7 @@ final as (
         len(any_value(path_channels)) as step_count,
         count(*) filter (where is_conversion) as conversions,
         count(*) filter (where not is_conversion) as non_conversions,
-        coalesce(sum(revenue_reporting) filter (where is_conversion), 0) as revenue_reporting
+        coalesce({{ exact_sum('case when is_conversion then revenue_reporting end') }}, 0) as revenue_reporting
     from with_value
     group by period_start, path
 )

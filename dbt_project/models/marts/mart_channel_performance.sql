@@ -37,9 +37,9 @@ credit_totals as (
         {%- else %}
         cast(null as varchar) as touchpoint_campaign_name,
         {%- endif %}
-        sum(credit) as attributed_conversions,
-        sum(credit) filter (where conversion_kind = 'first') as attributed_first_conversions,
-        sum(attributed_revenue_reporting) as attributed_revenue_reporting
+        {{ exact_sum('credit') }} as attributed_conversions,
+        {{ exact_sum("case when conversion_kind = 'first' then credit end") }} as attributed_first_conversions,
+        {{ exact_sum('attributed_revenue_reporting') }} as attributed_revenue_reporting
     from credits
     group by all
     {% if not loop.last %}union all{% endif %}
@@ -63,7 +63,7 @@ spend_totals as (
         {%- else %}
         cast(null as varchar) as platform_campaign_name,
         {%- endif %}
-        sum(spend.spend_reporting) as spend_reporting,
+        {{ exact_sum('spend.spend_reporting') }} as spend_reporting,
         sum(spend.impressions) as impressions,
         sum(spend.clicks) as clicks
     from spend

@@ -51,7 +51,7 @@ revenue as (
     select
         referrals.referrer_person_key,
         {{ dbt.date_trunc(period, 'touchpoints.occurred_at') }} as period_start,
-        sum(touchpoints.revenue_reporting) as referred_revenue
+        {{ exact_sum('touchpoints.revenue_reporting') }} as referred_revenue
     from referrals
     inner join touchpoints
         on referrals.person_key = touchpoints.person_key

@@ -86,7 +86,7 @@ customers as (
 revenue as (
     select
         {{ dbt.date_trunc(period, 'touchpoints.occurred_at') }} as period_start,
-        sum(touchpoints.revenue_reporting) as referred_revenue
+        {{ exact_sum('touchpoints.revenue_reporting') }} as referred_revenue
     from referrals
     inner join touchpoints
         on referrals.person_key = touchpoints.person_key

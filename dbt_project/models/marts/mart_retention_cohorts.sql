@@ -73,7 +73,7 @@ aggregated as (
         sum(is_active) as active_people,
         sum(case when period_offset = 0 or first_return_offset = period_offset then 1 else 0 end) as first_return_people,
         sum(case when last_active_offset >= period_offset then 1 else 0 end) as unbounded_people,
-        sum(revenue) as revenue
+        {{ exact_sum('revenue') }} as revenue
     from broken_down
     group by activity_kind, breakdown, breakdown_value, cohort_period, period_offset, activity_period
 ),
