@@ -62,8 +62,13 @@ def read_export(path: Path, spec: FileSpec) -> RawFile:
     return parse_export(path.read_bytes(), spec)
 
 
-def parse_export(data: bytes, spec: FileSpec, *, fast: bool = True) -> RawFile:
-    """`fast=False` reads CSV with the csv module only (the reference the fast path is tested against)."""
+FAST_MIN_CHARS = 50_000  # below this the csv module is faster than Polars' fixed cost (measured)
+
+
+def parse_export(data: bytes, spec: FileSpec, *, fast: bool | None = None) -> RawFile:
+    """CSV goes through Polars where that provably gives the csv module's result (read_csv_fast) and
+    the file has at least FAST_MIN_CHARS characters; `fast=True` tries Polars whatever the size,
+    `fast=False` reads with the csv module only (the reference the fast path is tested against)."""
     if not data.strip():
         raise UnreadableFile("empty file (0 bytes or only whitespace): the export produced nothing")
     for signature, what in _BINARY.items():
@@ -80,7 +85,7 @@ def parse_export(data: bytes, spec: FileSpec, *, fast: bool = True) -> RawFile:
                              "set file.encoding in the contract if the vendor uses another encoding") from None
     if spec.format == "jsonl":
         return _read_jsonl(text, spec)
-    return _read_csv(text, spec, fast=fast)
+    return _read_csv(text, spec, fast=len(text) >= FAST_MIN_CHARS if fast is None else fast)
 
 
 def _record_problem(record: list[str], header: list[str]) -> str | None:
@@ -205,25 +210,27 @@ def read_csv_fast(text: str, spec: FileSpec) -> RawFile | None:
     field_re = f'(?:{_QUOTED}|[^"{esc}]*)'
     line = pl.col("l")
     quoted = line.str.contains('"', literal=True)
-    lines = pl.Series("l", [text]).str.split("\n").list.explode().slice(consumed).to_frame().with_row_index("i")
-    parts = lines.height
-    if has_cr:
-        lines = lines.with_columns(line.str.strip_suffix("\r"))
-    lines = lines.filter(line != "")
     fields = line.str.count_matches(delim, literal=True) + 1
+    checks = []
     if '"' in text:
-        if lines.select((quoted & ~line.str.contains(f"^{field_re}(?:{esc}{field_re})*$")).any()).item():
-            return None  # a quote the simple grammar does not explain: a quoted line break, a stray quote
+        checks.append((quoted & ~line.str.contains(f"^{field_re}(?:{esc}{field_re})*$")).any().alias("bad_quote"))
         fields = pl.when(quoted).then(line.str.replace_all(_QUOTED, "")).otherwise(line).str.count_matches(delim, literal=True) + 1
     odd = (fields != width) | (line.str.len_chars() > MAX_FIELD_CHARS) | line.str.contains("\ufeff", literal=True)
     if "\x00" in text:
         odd = odd | line.str.contains("\x00", literal=True)
-    lines = lines.select(
+    plan = pl.LazyFrame({"l": [text]}).select(line.str.split("\n")).explode("l").slice(consumed).with_row_index("i")
+    if has_cr:
+        plan = plan.with_columns(line.str.strip_suffix("\r"))
+    lines = plan.filter(line != "").select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
         (pl.col("i").cast(pl.Int64) + consumed + 1).alias(LINE),
         line,
         odd.alias("odd"),
-    )
+        *checks,
+    ).collect()
+    if checks and lines.height and lines.item(0, "bad_quote"):
+        return None  # a quote the simple grammar does not explain: a quoted line break, a stray quote
+    parts = max(text.count("\n") + 1 - consumed, 0)  # "\n"-separated parts of the data part
     plain = lines.filter(~pl.col("odd"))
     rejects: list[Reject] = []
     extra: list[tuple[int, int, list[str]]] = []
