@@ -48,7 +48,7 @@ def person_key(keys: dict[str, pl.Expr]) -> pl.Expr:
     return pl.coalesce(keys["email"], keys["anon"], keys["contact"])
 
 
-def links(frame: pl.DataFrame | pl.LazyFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame | pl.LazyFrame:
+def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
     """(person_key, linked_key, linked_kind) for every other identifier on each record."""
     base = frame.select(
         pl.col("person_key"),

@@ -107,10 +107,9 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
     duplicates = int((~first).sum())
     frame = frame.filter(first)
 
-    # one lazy plan, collected once: per file, each eager step costs about a millisecond of planning
-    parsed = frame.lazy().with_columns(parsing.key_expr(contract).alias(KEY), *parsing.field_exprs(contract))
+    parsed = frame.with_columns(parsing.key_expr(contract).alias(KEY), *parsing.field_exprs(contract))
     parsed = parsing.derive(contract, parsed)
-    parsed = parsed.with_columns(validation.reason_expr(contract, lineage.ingested_at)).collect()
+    parsed = parsed.with_columns(validation.reason_expr(contract, lineage.ingested_at))
 
     bad = parsed.filter(pl.col(REASON).is_not_null())
     good = parsed.filter(pl.col(REASON).is_null())
@@ -167,7 +166,7 @@ def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> t
         )
         return out.select([pl.col(n).cast(t) for n, t in target.items()]), schema.empty_frame("identity_links")
     keys = identity.key_exprs(lineage.salt, contract.contact_system)
-    out = frame.lazy().with_columns(
+    out = frame.with_columns(
         record_id.alias("touchpoint_id"),
         identity.person_key(keys).alias("person_key"),
         pl.coalesce([pl.when(keys[k].is_not_null()).then(pl.lit(k)) for k in ("email", "anon", "contact")]).alias("person_key_kind"),
@@ -176,13 +175,11 @@ def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> t
         pl.lit(contract.name).alias("source_system"),
         *_lineage_exprs(lineage),
     )
-    out = out.collect()  # the rows and their links are both read from it
-    links = identity.links(out.lazy(), keys).with_columns(pl.lit(contract.name).alias("source_system"))
-    rows, links = pl.collect_all([
-        out.lazy().select([pl.col(n).cast(t) for n, t in target.items()]),
+    links = identity.links(out, keys).with_columns(pl.lit(contract.name).alias("source_system"))
+    return (
+        out.select([pl.col(n).cast(t) for n, t in target.items()]),
         links.select(schema.polars_schema("identity_links").names()).cast(schema.polars_schema("identity_links")),
-    ])
-    return rows, links
+    )
 
 
 def _quarantine_rows(contract: Contract, bad: pl.DataFrame, vendor_cols: list[str], lineage: Lineage) -> pl.DataFrame:

@@ -90,7 +90,7 @@ def query_param(url: pl.Expr, param: str) -> pl.Expr:
     return pl.when(value == "").then(None).otherwise(value)
 
 
-def derive(contract: Contract, frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
     """Columns every touchpoint has that the contract does not fill directly."""
     if contract.target != "touchpoints":
         return frame
