@@ -62,7 +62,13 @@ def read_export(path: Path, spec: FileSpec) -> RawFile:
     return parse_export(path.read_bytes(), spec)
 
 
-def parse_export(data: bytes, spec: FileSpec) -> RawFile:
+FAST_MIN_CHARS = 50_000  # below this the csv module is faster than Polars' fixed cost (measured)
+
+
+def parse_export(data: bytes, spec: FileSpec, *, fast: bool | None = None) -> RawFile:
+    """CSV goes through Polars where that provably gives the csv module's result (read_csv_fast) and
+    the file has at least FAST_MIN_CHARS characters; `fast=True` tries Polars whatever the size,
+    `fast=False` reads with the csv module only (the reference the fast path is tested against)."""
     if not data.strip():
         raise UnreadableFile("empty file (0 bytes or only whitespace): the export produced nothing")
     for signature, what in _BINARY.items():
@@ -79,7 +85,7 @@ def parse_export(data: bytes, spec: FileSpec) -> RawFile:
                              "set file.encoding in the contract if the vendor uses another encoding") from None
     if spec.format == "jsonl":
         return _read_jsonl(text, spec)
-    return _read_csv(text, spec)
+    return _read_csv(text, spec, fast=len(text) >= FAST_MIN_CHARS if fast is None else fast)
 
 
 def _record_problem(record: list[str], header: list[str]) -> str | None:
@@ -98,12 +104,22 @@ def _record_problem(record: list[str], header: list[str]) -> str | None:
     return None
 
 
-def _read_csv(text: str, spec: FileSpec) -> RawFile:
+def _read_csv(text: str, spec: FileSpec, *, fast: bool = True) -> RawFile:
+    if fast:
+        raw = read_csv_fast(text, spec)
+        if raw is not None:
+            return raw
+    return _read_csv_python(text, spec)
+
+
+def _csv_header(text: str, spec: FileSpec) -> tuple[io.StringIO, object, list[str]]:
+    """The header record (after `skip_lines` lines, before `skip_records_after_header` records).
+    The returned reader stands on the first data record; `skip_lines + reader.line_num` lines are
+    consumed."""
     stream = io.StringIO(text, newline="")
     for _ in range(spec.skip_lines):
         stream.readline()
     reader = csv.reader(stream, delimiter=spec.delimiter, strict=False)
-    line_offset = spec.skip_lines
     try:
         header = next(reader)
     except StopIteration:
@@ -114,6 +130,27 @@ def _read_csv(text: str, spec: FileSpec) -> RawFile:
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise UnreadableFile(f"header repeats column(s) {dupes}")
+    return stream, reader, header
+
+
+def _reject(row: int, line: int, record: list[str], header: list[str], problem: str) -> Reject:
+    raw = dict(zip(header, record, strict=False))
+    if len(record) > len(header):
+        raw["__extra_fields"] = record[len(header):]
+    return Reject(row, line, problem, json.dumps(raw))
+
+
+def _frame(header: list[str], values: list[list[str]], rows: list[int], lines: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {**{h: pl.Series(h, v, dtype=pl.String) for h, v in zip(header, values, strict=True)},
+         ROW: pl.Series(ROW, rows, dtype=pl.Int64), LINE: pl.Series(LINE, lines, dtype=pl.Int64)}
+    )
+
+
+def _read_csv_python(text: str, spec: FileSpec) -> RawFile:
+    """The reference reader: Python's csv module, record by record (any input)."""
+    _, reader, header = _csv_header(text, spec)
+    line_offset = spec.skip_lines
     width = len(header)
     values: list[list[str]] = [[] for _ in header]
     rows: list[int] = []
@@ -129,20 +166,103 @@ def _read_csv(text: str, spec: FileSpec) -> RawFile:
         row += 1
         problem = _record_problem(record, header)
         if problem:
-            raw = dict(zip(header, record, strict=False))
-            if len(record) > width:
-                raw["__extra_fields"] = record[width:]
-            rejects.append(Reject(row, start_line, problem, json.dumps(raw)))
+            rejects.append(_reject(row, start_line, record, header, problem))
         else:
             for col, value in zip(values, record, strict=True):
                 col.append(value)
             rows.append(row)
             lines.append(start_line)
         start_line = end_line + 1
-    frame = pl.DataFrame(
-        {**{h: pl.Series(h, v, dtype=pl.String) for h, v in zip(header, values, strict=True)},
-         ROW: pl.Series(ROW, rows, dtype=pl.Int64), LINE: pl.Series(LINE, lines, dtype=pl.Int64)}
-    )
+    return RawFile(header, _frame(header, values, rows, lines), rejects)
+
+
+# --- the fast path ----------------------------------------------------------------------------
+#
+# Polars' CSV reader is used only where it provably yields what the csv module yields:
+#  * no lone CR (the csv module ends a line at CR, Polars does not), so physical lines are the
+#    "\n"-separated parts, a CR before "\n" being part of the line break;
+#  * every data line is well-formed CSV on its own: each field is either unquoted without a quote
+#    character or quoted from its first to its last character with inner quotes doubled. Then no
+#    record spans two lines, so record i of the data part is its i-th non-blank line, and both
+#    readers agree on the values (RFC 4180, which is all Polars promises);
+#  * blank lines are skipped, as the csv module's empty records are.
+# A line that is not a plain record of the header's width (too few or too many fields, a NUL byte,
+# a line longer than MAX_FIELD_CHARS, a BOM that Polars would strip) is parsed alone by the csv
+# module and judged by the same _record_problem as the reference reader: same record, same reason.
+# Anything else (a quoted line break, a stray quote, a lone CR) returns None: the whole file then
+# goes through _read_csv_python.
+
+_QUOTED = r'"(?:[^"]|"")*"'
+
+
+def read_csv_fast(text: str, spec: FileSpec) -> RawFile | None:
+    """The file as _read_csv_python reads it, through Polars; None where that is not guaranteed."""
+    delim = spec.delimiter
+    has_cr = "\r" in text
+    if len(delim.encode()) != 1 or delim in '"\r\n' or (has_cr and text.count("\r") != text.count("\r\n")):
+        return None
+    _, reader, header = _csv_header(text, spec)
+    if ROW in header or LINE in header:
+        return None
+    consumed = spec.skip_lines + reader.line_num  # physical lines before the first data line
+    width = len(header)
+    esc = f"\\x{{{ord(delim):X}}}"
+    field_re = f'(?:{_QUOTED}|[^"{esc}]*)'
+    line = pl.col("l")
+    quoted = line.str.contains('"', literal=True)
+    fields = line.str.count_matches(delim, literal=True) + 1
+    checks = []
+    if '"' in text:
+        checks.append((quoted & ~line.str.contains(f"^{field_re}(?:{esc}{field_re})*$")).any().alias("bad_quote"))
+        fields = pl.when(quoted).then(line.str.replace_all(_QUOTED, "")).otherwise(line).str.count_matches(delim, literal=True) + 1
+    odd = (fields != width) | (line.str.len_chars() > MAX_FIELD_CHARS) | line.str.contains("\ufeff", literal=True)
+    if "\x00" in text:
+        odd = odd | line.str.contains("\x00", literal=True)
+    plan = pl.LazyFrame({"l": [text]}).select(line.str.split("\n")).explode("l").slice(consumed).with_row_index("i")
+    if has_cr:
+        plan = plan.with_columns(line.str.strip_suffix("\r"))
+    lines = plan.filter(line != "").select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
+        (pl.col("i").cast(pl.Int64) + consumed + 1).alias(LINE),
+        line,
+        odd.alias("odd"),
+        *checks,
+    ).collect()
+    if checks and lines.height and lines.item(0, "bad_quote"):
+        return None  # a quote the simple grammar does not explain: a quoted line break, a stray quote
+    parts = max(text.count("\n") + 1 - consumed, 0)  # "\n"-separated parts of the data part
+    plain = lines.filter(~pl.col("odd"))
+    rejects: list[Reject] = []
+    extra: list[tuple[int, int, list[str]]] = []
+    for row, lineno, text_line in lines.filter(pl.col("odd")).select(ROW, LINE, "l").iter_rows():
+        record = next(csv.reader([text_line], delimiter=delim, strict=False))
+        problem = _record_problem(record, header)
+        if problem:
+            rejects.append(_reject(row, lineno, record, header, problem))
+        else:
+            extra.append((row, lineno, record))
+    names = [f"c{i}" for i in range(width)]
+    if plain.height:
+        blank = parts - lines.height - text.endswith("\n")  # blank lines in the data part, but a final line break
+        if not has_cr and not blank and plain.height == lines.height:  # the data part as it is
+            start = 0
+            for _ in range(consumed):
+                start = text.index("\n", start) + 1
+            body = text[start:].encode()
+        else:
+            body = plain.get_column("l").str.join("\n").item().encode()
+        values = pl.read_csv(body, has_header=False, schema=dict.fromkeys(names, pl.String), separator=delim,
+                             quote_char='"', empty_string_is_null=False, truncate_ragged_lines=False)
+        if values.height != plain.height or values.null_count().sum_horizontal().item():
+            return None  # not what the checks above promise: trust the reference reader
+    else:
+        values = pl.DataFrame(schema=dict.fromkeys(names, pl.String))
+    frame = pl.concat([values, plain.select(ROW, LINE)], how="horizontal")
+    if extra:
+        more = pl.DataFrame([[*r, row, lineno] for row, lineno, r in extra], schema=[*names, ROW, LINE], orient="row",
+                            schema_overrides={ROW: pl.Int64, LINE: pl.Int64})
+        frame = pl.concat([frame, more]).sort(ROW)
+    frame.columns = [*header, ROW, LINE]
     return RawFile(header, frame, rejects)
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ingestion.contracts import FileSpec, load_contracts
 from ingestion.normalize import Lineage, normalize_file
-from ingestion.readers import LINE, ROW, read_export
+from ingestion.readers import LINE, ROW, parse_export, read_export
 from touchline.demo.vendors import HEADERS
 
 CONTRACT = load_contracts()["mailchimp_activity"]
@@ -41,6 +41,10 @@ def test_well_formed_csv_round_trips(tmp_path_factory, rows):
     raw = read_export(path, FileSpec())
     assert [list(r) for r in raw.frame.drop(ROW, LINE).rows()] == rows
     assert raw.rejects == []
+    fast = parse_export(path.read_bytes(), FileSpec(), fast=True)  # through Polars, however small
+    reference = parse_export(path.read_bytes(), FileSpec(), fast=False)  # the csv module alone
+    assert fast.frame.equals(reference.frame) and fast.frame.schema == reference.frame.schema
+    assert raw.frame.equals(reference.frame)
 
 
 @SETTINGS
