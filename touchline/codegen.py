@@ -46,6 +46,9 @@ def sources_yaml() -> str:
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
 
 
+PEOPLE_KEYS = ("person_key", "referrer_person_key")
+
+
 def fct_touchpoints_yaml() -> str:
     columns = []
     for c in schema.touchpoint_columns():
@@ -53,6 +56,8 @@ def fct_touchpoints_yaml() -> str:
         tests = _column_tests(c)
         if c.name == "touchpoint_id":
             tests.insert(0, "unique")
+        if c.name in PEOPLE_KEYS:  # every person a touchpoint names is in dim_people
+            tests.append({"relationships": {"arguments": {"to": "ref('dim_people')", "field": "person_key"}}})
         if tests:
             entry["data_tests"] = tests
         columns.append(entry)
