@@ -73,7 +73,14 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
     # has one writer): the events are kept until dbt is done, then each table's row count and
     # column types are read from the staging file, read-only, and attached to its materialization.
-    events = list(dbt.cli(["build"], context=context).stream())
+    # When dbt fails (a model error, a failed test), the events before the failure (the failed
+    # test's check result among them) are still reported, then the failure is raised.
+    events, failure = [], None
+    try:
+        for event in dbt.cli(["build"], context=context).stream():
+            events.append(event)
+    except Exception as exc:  # re-raised below, after the events
+        failure = exc
     described = describe_tables(s.staging_warehouse)
     for event in events:
         if isinstance(event, (dg.Output, dg.AssetMaterialization)):
@@ -82,6 +89,8 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             yield event.with_metadata({**event.metadata, **extra}) if extra else event
         else:
             yield event
+    if failure is not None:
+        raise failure
     if not context.is_subset:
         context.log.info(f"dbt docs: {write_dbt_docs(dbt, s)}")
 
