@@ -30,16 +30,38 @@ class DataDocsError(RuntimeError):
     """The Data Docs site could not be made readable offline; the message says what to do."""
 
 
+# npm package -> (version, dist.integrity of its tarball), pinned
+PACKAGES = {
+    "jquery": ("3.7.1", "sha512-m4avr8yL8kmFN8psrbFFFmB/If14iN5o9nw/NgnnM+kybDJpRsAynV2BsfpTYrTRysYUdADVD7CkUUizgkpLfg=="),
+    "bootstrap": ("4.3.1", "sha512-rXqOmH1VilAt2DyPzluTi2blhk17bO7ef+zLLPlWvG494pDxcM234pJ8wTc/6R40UWizAIIMgxjvxZg5kmsbag=="),
+    "popper.js": ("1.12.9", "sha512-s0EEi9xiSCdqz9lV4IiVH5yIZnDX/U1t0tCjB+0jXx9jW8lrR7kOpVupiUg175ogqVoudpDXHF1p6dKATCHMeg=="),
+    "bootstrap-table": ("1.19.1", "sha512-WvV+l1AI/C+zThaKmfHmi/IuayVNB0qdFyEhFx1jyZhO0oLtNJNANkCR3rvJf6Dkh72dsLElxpE/bzK9seEQLA=="),
+    "bootstrap-datepicker": ("1.9.0", "sha512-9rYYbaVOheGYxjOr/+bJCmRPihfy+LkLSg4fIFMT9Od8WwWB/MB50w0JO1eBgKUMbb7PFHQD5uAfI3ArAxZRXA=="),
+    "@fortawesome/fontawesome-free": ("6.6.0", "sha512-60G28ke/sXdtS9KZCpZSHHkCbdsOGEhIUGlwq6yhY74UpTiToIh8np7A8yphhM4BWsvNFtIvLpi4co+h9Mr9Ow=="),
+    "@forevolve/bootstrap-dark": ("1.1.0", "sha512-A3ucpEpxPoTVO490lZZCfjPXxv832l7mm1IxX3bXyxvgwnPGXDLyh7dWrphXKO8YBAu3EswbBEu3VSW8NRMW3A=="),
+    # the pages ask for the newest 5.x / 6.x; these are the newest at the time of pinning
+    "vega": ("5.33.1", "sha512-1fArfVDUqVbb5z8n+/nVQb+VNBzx8svY6CrsyTK4Ujm4yrd9I1auoKxBAPXLCavY1LcrbHUskQbGUP8gXOzyQw=="),
+    "vega-lite": ("5.23.0", "sha512-l4J6+AWE3DIjvovEoHl2LdtCUkfm4zs8Xxx7INwZEAv+XVb6kR6vIN1gt3t2gN2gs/y4DYTs/RPoTeYAuEg6mA=="),
+    "vega-embed": ("6.29.0", "sha512-PmlshTLtLFLgWtF/b23T1OwX53AugJ9RZ3qPE2c01VFAbgt3/GSNI/etzA/GzdrkceXFma+FDHNXUppKuM0U6Q=="),
+}
+
+
 @dataclass(frozen=True)
 class Asset:
     """One file a GX page loads from a CDN, and where the same file is in an npm package."""
 
     urls: tuple[str, ...]  # as the GX templates write them
-    package: str
-    version: str
-    integrity: str  # npm's dist.integrity of the package tarball
+    package: str  # a key of PACKAGES
     member: str  # path inside the tarball, without the leading 'package/'
     siblings: str | None = None  # a folder of the tarball the file needs beside it (fonts of a stylesheet)
+
+    @property
+    def version(self) -> str:
+        return PACKAGES[self.package][0]
+
+    @property
+    def integrity(self) -> str:
+        return PACKAGES[self.package][1]
 
     @property
     def tarball(self) -> str:
@@ -56,44 +78,29 @@ class Asset:
 
 
 ASSETS = (
-    Asset(("https://code.jquery.com/jquery-3.7.1.min.js",), "jquery", "3.7.1",
-          "sha512-m4avr8yL8kmFN8psrbFFFmB/If14iN5o9nw/NgnnM+kybDJpRsAynV2BsfpTYrTRysYUdADVD7CkUUizgkpLfg==", "dist/jquery.min.js"),
-    Asset(("https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css",), "bootstrap", "4.3.1",
-          "sha512-rXqOmH1VilAt2DyPzluTi2blhk17bO7ef+zLLPlWvG494pDxcM234pJ8wTc/6R40UWizAIIMgxjvxZg5kmsbag==", "dist/css/bootstrap.min.css"),
-    Asset(("https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js",), "bootstrap", "4.3.1",
-          "sha512-rXqOmH1VilAt2DyPzluTi2blhk17bO7ef+zLLPlWvG494pDxcM234pJ8wTc/6R40UWizAIIMgxjvxZg5kmsbag==", "dist/js/bootstrap.min.js"),
-    Asset(("https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js",), "popper.js", "1.12.9",
-          "sha512-s0EEi9xiSCdqz9lV4IiVH5yIZnDX/U1t0tCjB+0jXx9jW8lrR7kOpVupiUg175ogqVoudpDXHF1p6dKATCHMeg==", "dist/umd/popper.min.js"),
-    Asset(("https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css",), "bootstrap-table", "1.19.1",
-          "sha512-WvV+l1AI/C+zThaKmfHmi/IuayVNB0qdFyEhFx1jyZhO0oLtNJNANkCR3rvJf6Dkh72dsLElxpE/bzK9seEQLA==", "dist/bootstrap-table.min.css"),
-    Asset(("https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js",), "bootstrap-table", "1.19.1",
-          "sha512-WvV+l1AI/C+zThaKmfHmi/IuayVNB0qdFyEhFx1jyZhO0oLtNJNANkCR3rvJf6Dkh72dsLElxpE/bzK9seEQLA==", "dist/bootstrap-table.min.js"),
+    Asset(("https://code.jquery.com/jquery-3.7.1.min.js",), "jquery", "dist/jquery.min.js"),
+    Asset(("https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css",), "bootstrap", "dist/css/bootstrap.min.css"),
+    Asset(("https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js",), "bootstrap", "dist/js/bootstrap.min.js"),
+    Asset(("https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js",), "popper.js", "dist/umd/popper.min.js"),
+    Asset(("https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css",), "bootstrap-table", "dist/bootstrap-table.min.css"),
+    Asset(("https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js",), "bootstrap-table", "dist/bootstrap-table.min.js"),
     Asset(("https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js",),
-          "bootstrap-table", "1.19.1",
-          "sha512-WvV+l1AI/C+zThaKmfHmi/IuayVNB0qdFyEhFx1jyZhO0oLtNJNANkCR3rvJf6Dkh72dsLElxpE/bzK9seEQLA==",
-          "dist/extensions/filter-control/bootstrap-table-filter-control.min.js"),
+          "bootstrap-table", "dist/extensions/filter-control/bootstrap-table-filter-control.min.js"),
     # GX's pages ask for the 1.19.0 stylesheet of the filter extension beside the 1.19.1 script: serve the script's own version
     Asset(("https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css",
            "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css"),
-          "bootstrap-table", "1.19.1",
-          "sha512-WvV+l1AI/C+zThaKmfHmi/IuayVNB0qdFyEhFx1jyZhO0oLtNJNANkCR3rvJf6Dkh72dsLElxpE/bzK9seEQLA==",
-          "dist/extensions/filter-control/bootstrap-table-filter-control.min.css"),
-    Asset(("https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css",), "bootstrap-datepicker", "1.9.0",
-          "sha512-9rYYbaVOheGYxjOr/+bJCmRPihfy+LkLSg4fIFMT9Od8WwWB/MB50w0JO1eBgKUMbb7PFHQD5uAfI3ArAxZRXA==", "dist/css/bootstrap-datepicker.min.css"),
-    Asset(("https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js",), "bootstrap-datepicker", "1.9.0",
-          "sha512-9rYYbaVOheGYxjOr/+bJCmRPihfy+LkLSg4fIFMT9Od8WwWB/MB50w0JO1eBgKUMbb7PFHQD5uAfI3ArAxZRXA==", "dist/js/bootstrap-datepicker.min.js"),
-    Asset(("https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css",), "@fortawesome/fontawesome-free", "6.6.0",
-          "sha512-60G28ke/sXdtS9KZCpZSHHkCbdsOGEhIUGlwq6yhY74UpTiToIh8np7A8yphhM4BWsvNFtIvLpi4co+h9Mr9Ow==", "css/all.min.css",
-          siblings="webfonts"),
-    Asset(("https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css",), "@forevolve/bootstrap-dark", "1.1.0",
-          "sha512-A3ucpEpxPoTVO490lZZCfjPXxv832l7mm1IxX3bXyxvgwnPGXDLyh7dWrphXKO8YBAu3EswbBEu3VSW8NRMW3A==", "dist/css/bootstrap-prefers-dark.css"),
-    # the pages ask for the newest 5.x / 6.x; these are the newest at the time of pinning
-    Asset(("https://cdn.jsdelivr.net/npm/vega@5",), "vega", "5.33.1",
-          "sha512-1fArfVDUqVbb5z8n+/nVQb+VNBzx8svY6CrsyTK4Ujm4yrd9I1auoKxBAPXLCavY1LcrbHUskQbGUP8gXOzyQw==", "build/vega.min.js"),
-    Asset(("https://cdn.jsdelivr.net/npm/vega-lite@5",), "vega-lite", "5.23.0",
-          "sha512-l4J6+AWE3DIjvovEoHl2LdtCUkfm4zs8Xxx7INwZEAv+XVb6kR6vIN1gt3t2gN2gs/y4DYTs/RPoTeYAuEg6mA==", "build/vega-lite.min.js"),
-    Asset(("https://cdn.jsdelivr.net/npm/vega-embed@6",), "vega-embed", "6.29.0",
-          "sha512-PmlshTLtLFLgWtF/b23T1OwX53AugJ9RZ3qPE2c01VFAbgt3/GSNI/etzA/GzdrkceXFma+FDHNXUppKuM0U6Q==", "build/vega-embed.min.js"),
+          "bootstrap-table", "dist/extensions/filter-control/bootstrap-table-filter-control.min.css"),
+    Asset(("https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css",),
+          "bootstrap-datepicker", "dist/css/bootstrap-datepicker.min.css"),
+    Asset(("https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js",),
+          "bootstrap-datepicker", "dist/js/bootstrap-datepicker.min.js"),
+    Asset(("https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css",), "@fortawesome/fontawesome-free",
+          "css/all.min.css", siblings="webfonts"),
+    Asset(("https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css",),
+          "@forevolve/bootstrap-dark", "dist/css/bootstrap-prefers-dark.css"),
+    Asset(("https://cdn.jsdelivr.net/npm/vega@5",), "vega", "build/vega.min.js"),
+    Asset(("https://cdn.jsdelivr.net/npm/vega-lite@5",), "vega-lite", "build/vega-lite.min.js"),
+    Asset(("https://cdn.jsdelivr.net/npm/vega-embed@6",), "vega-embed", "build/vega-embed.min.js"),
 )
 
 # GX's logo comes from its S3 bucket (with a cache-busting query); the site has the same image.
@@ -108,9 +115,9 @@ def missing_assets(cache: Path) -> list[Asset]:
 def fetch_assets(cache: Path, *, timeout: float = 60.0) -> list[str]:
     """Download the packages whose files are not in `cache` yet; returns the tarballs fetched."""
     fetched: list[str] = []
-    wanted: dict[tuple[str, str], list[Asset]] = {}
+    wanted: dict[str, list[Asset]] = {}
     for asset in missing_assets(cache):
-        wanted.setdefault((asset.package, asset.version), []).append(asset)
+        wanted.setdefault(asset.package, []).append(asset)
     for assets in wanted.values():
         first = assets[0]
         try:
