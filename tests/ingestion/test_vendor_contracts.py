@@ -131,14 +131,21 @@ fields:
     ]
 
 
-def test_surveymonkey_wide_export_one_touchpoint_per_answer(tmp_path):
-    csat = "How satisfied were you with the help you received?"
-    nps = "How likely is it that you would recommend us to a friend or colleague?"
+CSAT = "How satisfied were you with the help you received?"
+NPS = "How likely is it that you would recommend us to a friend or colleague?"
+
+
+def surveymonkey_export(tmp_path, responses: str):
+    """A SurveyMonkey export (its two header rows) with the given response lines."""
     path = tmp_path / "surveymonkey_support" / "2026-10-01" / "export.csv"
     path.parent.mkdir(parents=True)
-    path.write_text(
-        f'Respondent ID,Collector ID,Start Date,End Date,Email Address,{csat},{nps},Anything else?\n'
-        ',,,,,Response,Response,Open-Ended Response\n'
+    path.write_text(f"Respondent ID,Collector ID,Start Date,End Date,Email Address,{CSAT},{NPS},Anything else?\n"
+                    ",,,,,Response,Response,Open-Ended Response\n" + responses)
+    return path
+
+
+def test_surveymonkey_wide_export_one_touchpoint_per_answer(tmp_path):
+    path = surveymonkey_export(tmp_path,
         '114,9,10/01/2026 01:40:00 PM,10/01/2026 01:45:12 PM,ann@example.com,4,10,Great\n'
         '115,9,10/01/2026 02:00:00 PM,10/01/2026 02:01:00 PM,bob@example.com,,7,\n'
         '116,9,10/01/2026 03:00:00 PM,10/01/2026 03:01:00 PM,cy@example.com,,,\n'
@@ -157,7 +164,7 @@ def test_surveymonkey_wide_export_one_touchpoint_per_answer(tmp_path):
     assert rows["touchpoint_id"].n_unique() == 5
     q = result.quarantine.row(0, named=True)
     assert (q["source_row"], q["source_line"]) == (4, 6)
-    assert q["reason"] == f"column '{csat}': 'five' is not a number"
+    assert q["reason"] == f"column '{CSAT}': 'five' is not a number"
 
 
 def test_ad_click_campaign_id_from_utm_id_or_google_auto_tagging(tmp_path):
@@ -176,13 +183,7 @@ def test_surveymonkey_bad_response_is_quarantined_once_per_answer(tmp_path):
     """A bad date spoils every answer of the response: each answer is a quarantine row (the unit
     of this export), same source row, told apart by the question in the raw record (the key the
     warehouse's quarantine uniqueness test uses)."""
-    csat = "How satisfied were you with the help you received?"
-    nps = "How likely is it that you would recommend us to a friend or colleague?"
-    path = tmp_path / "surveymonkey_support" / "2026-10-01" / "export.csv"
-    path.parent.mkdir(parents=True)
-    path.write_text(
-        f'Respondent ID,Collector ID,Start Date,End Date,Email Address,{csat},{nps},Anything else?\n'
-        ',,,,,Response,Response,Open-Ended Response\n'
+    path = surveymonkey_export(tmp_path,
         '118,9,10/01/2026 04:00:00 PM,yesterday,eve@example.com,5,9,\n')
     result = run(tmp_path, "surveymonkey_support", path)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 0, 2)
