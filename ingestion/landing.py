@@ -32,7 +32,14 @@ class Stray:
     reason: str
 
 
-def discover(landing: Path | ObjectStore | LandingZone, contracts: dict[str, Contract]) -> tuple[list[LandedFile], list[Stray]]:
+DayBounds = tuple[date, date]  # first and last landing day a run may read (the daily partitions), inclusive
+
+
+def discover(landing: Path | ObjectStore | LandingZone, contracts: dict[str, Contract],
+             bounds: DayBounds | None = None) -> tuple[list[LandedFile], list[Stray]]:
+    """Every file a contract reads, and everything else as a stray with its reason. With `bounds`,
+    a day folder outside them (before the first daily partition, or after the last) is a stray too:
+    no partition could ever read it, so it is reported instead of waiting unseen."""
     zone = open_zone(landing)
     files: list[LandedFile] = []
     strays: list[Stray] = []
@@ -53,12 +60,26 @@ def discover(landing: Path | ObjectStore | LandingZone, contracts: dict[str, Con
             if day_dir.kind != "folder":
                 strays.append(Stray(day_dir.relative, "a file where a day folder was expected"))
                 continue
+            if bounds and not bounds[0] <= day <= bounds[1]:
+                strays.append(Stray(day_dir.relative, _outside(day, bounds)))
+                continue
             for entry in zone.entries(day_dir.relative):  # a hidden file that matches the glob is read too
                 if entry.kind == "file" and fnmatch.fnmatchcase(entry.name, contract.file.glob):
                     files.append(LandedFile(contract.name, day, entry.relative, entry.size, entry.mtime_ns))
                 elif not entry.name.startswith("."):
                     strays.append(Stray(entry.relative, f"does not match {contract.file.glob!r} of contract {contract.name}"))
     return files, strays
+
+
+def _outside(day: date, bounds: DayBounds) -> str:
+    if day < bounds[0]:
+        return (f"day {day} is before the first daily partition {bounds[0]}: set TOUCHLINE_PARTITIONS_START "
+                "to this day or earlier to read it")
+    return f"day {day} is after the last daily partition {bounds[1]} (dated in the future): it is read once that day comes"
+
+
+def in_bounds(day: date | None, bounds: DayBounds | None) -> bool:
+    return bounds is None or (day is not None and bounds[0] <= day <= bounds[1])
 
 
 def _visible(entries):

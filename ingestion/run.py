@@ -14,7 +14,7 @@ import polars as pl
 
 from ingestion import identity, schema, state, storage
 from ingestion.contracts import Contract
-from ingestion.landing import LandedFile, discover
+from ingestion.landing import DayBounds, LandedFile, discover, in_bounds
 from ingestion.landing_zone import LandingZone, open_zone
 from ingestion.normalize import FileResult, Lineage, normalize_source
 from touchline.settings import ObjectStore
@@ -104,6 +104,8 @@ def ingest(
     files: Iterable[LandedFile] | None = None,
     progress: Callable[[LandedFile, int, int], None] | None = None,
     full_refresh: bool = False,
+    days: DayBounds | None = None,
+    bounds: DayBounds | None = None,
 ) -> IngestReport:
     """Normalize the landed files (every one, or the given ones) that the lake does not hold yet as
     they are now, and write their per-file outputs; `report.write(lake)` then records the run.
@@ -115,11 +117,16 @@ def ingest(
     contract, the normalizer (code, mappings) or the salt changed since it was read, or one of its
     outputs is gone; otherwise it is skipped and reported as such. With `full_refresh` every file
     is read, and the outputs of files no longer in the landing zone are deleted (reported); without
-    it they are kept and reported as missing (only when the whole landing zone is ingested)."""
+    it they are kept and reported as missing (only when the whole landing zone is ingested).
+
+    `days` (first, last landing day, inclusive: a run's daily partitions) limits all of this to the
+    files of those days: files of other days are neither read, skipped, reported missing nor removed.
+    `bounds` are the days any partition can hold: day folders outside them are strays (ingestion/landing.py)."""
     now = datetime.now(UTC)
     batch_id = batch_id or now.strftime("%Y%m%dT%H%M%S%fZ")
     zone = open_zone(landing)
-    found, strays = discover(zone, contracts)
+    found, strays = discover(zone, contracts, bounds)
+    found = [f for f in found if in_bounds(f.day, days)]
     todo_files = list(files) if files is not None else found
     report = IngestReport(batch_id, now.isoformat(), strays=[asdict(s) for s in strays], full_refresh=full_refresh)
     storage.ensure_schema_files(lake)
@@ -160,7 +167,8 @@ def ingest(
 
     if files is None:  # the whole landing zone: what is in the lake but no longer landed?
         landed_now = {f.relative for f in found}
-        for relative in sorted((set(current) | state.files_in_lake(lake)) - landed_now):
+        in_lake = {r for r in set(current) | state.files_in_lake(lake) if in_bounds(state.landed_day(r), days)}
+        for relative in sorted(in_lake - landed_now):
             prev = current.pop(relative, None)
             present = [p for p in state.outputs(lake, relative) if p.exists()]
             if not present:

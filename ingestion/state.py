@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -97,6 +98,15 @@ def salt_fingerprint(salt: str) -> str:
 def outputs(lake: Path, relative: str) -> list[Path]:
     """Every per-file output a landed file may have in the lake (existing or not)."""
     return [storage.output_path(lake, table, relative) for table in PER_FILE_TABLES]
+
+
+def landed_day(relative: str) -> date | None:
+    """The landing day of a landing-relative path `<source>/<YYYY-MM-DD>/<file>` (None if it has none)."""
+    parts = relative.split("/")
+    try:
+        return date.fromisoformat(parts[1]) if len(parts) >= 3 else None
+    except ValueError:
+        return None
 
 
 def files_in_lake(lake: Path) -> set[str]:

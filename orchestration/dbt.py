@@ -4,15 +4,19 @@ dbt builds the staging warehouse (settings.staging_warehouse, via TOUCHLINE_DBT_
 profiles.yml), never the file analysts read: orchestration/publish.py publishes it afterwards."""
 
 import fcntl
+import json
 import shutil
 import sys
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.normalize import is_full_refresh
+from orchestration.partitions import days_of_run
 from orchestration.resources import TouchlineResource
 from touchline import settings
 from touchline.publish import prepare_staging
@@ -66,10 +70,13 @@ prepare_manifest()
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TouchlineDbtTranslator())
 def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchline: TouchlineResource):
-    # A full build starts from an empty staging file; a subset needs the unselected tables: a copy
-    # of the published file (touchline/publish.py says why).
+    # A night builds incrementally on a copy of the published file, with the run's days as the
+    # window; a full refresh starts from an empty staging file (touchline/publish.py says why).
     s = touchline.settings()
-    context.log.info(prepare_staging(s, from_published=context.is_subset))
+    full_refresh = is_full_refresh(s.full_refresh, context.run.tags)
+    context.log.info(prepare_staging(s, from_published=context.is_subset or not full_refresh))
+    args = build_args(days_of_run(context), full_refresh=full_refresh)
+    context.log.info(f"dbt {' '.join(args)}")
     # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
     # has one writer): the events are kept until dbt is done, then each table's row count and
     # column types are read from the staging file, read-only, and attached to its materialization.
@@ -77,7 +84,7 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # test's check result among them) are still reported, then the failure is raised.
     events, failure = [], None
     try:
-        for event in dbt.cli(["build"], context=context).stream():
+        for event in dbt.cli(args, context=context).stream():
             events.append(event)
     except Exception as exc:  # re-raised below, after the events
         failure = exc
@@ -93,6 +100,13 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         raise failure
     if not context.is_subset:
         context.log.info(f"dbt docs: {write_dbt_docs(dbt, s)}")
+
+
+def build_args(days: tuple[date, date] | None, *, full_refresh: bool) -> list[str]:
+    """`dbt build` with the run's landing days as the incremental window (vars window_start and
+    window_end; none: no window) and --full-refresh when the run rebuilds everything."""
+    window = {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()} if days else {}
+    return ["build", *(["--vars", json.dumps(window)] if window else []), *(["--full-refresh"] if full_refresh else [])]
 
 
 def describe_tables(database: Path) -> dict[str, dict]:

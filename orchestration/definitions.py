@@ -9,6 +9,7 @@ from orchestration.checks import build_checks
 from orchestration.dbt import dbt_resource, touchline_dbt_assets
 from orchestration.jobs import build_nightly_schedule, nightly_job
 from orchestration.normalize import build_normalize_asset, identity_map
+from orchestration.partitions import daily_partitions
 from orchestration.publish import build_publish_asset
 from orchestration.report import REPORT_SENSORS
 from orchestration.resources import TouchlineResource
@@ -17,16 +18,22 @@ from orchestration.sources import landing_specs
 from touchline import settings
 
 _settings = settings.load()
-_contracts = load_contracts(*(settings.CONTRACTS_DIRS + _settings.extra_contract_dirs))
+contracts = load_contracts(*(settings.CONTRACTS_DIRS + _settings.extra_contract_dirs))
+daily = daily_partitions(_settings.schedule.partitions_start)  # a landing day folder is a partition (partitions.py)
 
 defs = dg.Definitions(
-    assets=[*landing_specs(_contracts), build_normalize_asset(_contracts), identity_map, touchline_dbt_assets,
+    assets=[*landing_specs(contracts, daily), build_normalize_asset(contracts, daily), identity_map, touchline_dbt_assets,
             build_publish_asset(touchline_dbt_assets)],
-    asset_checks=build_checks(_contracts, touchline_dbt_assets.keys),
+    asset_checks=build_checks(contracts, touchline_dbt_assets.keys),
     jobs=[nightly_job],
-    schedules=[build_nightly_schedule(_settings.schedule)],
-    sensors=[*REPORT_SENSORS, build_landing_sensor(_contracts, _settings.schedule.sensor_interval_seconds)],
+    schedules=[build_nightly_schedule(_settings.schedule, contracts, daily)],
+    sensors=[*REPORT_SENSORS, build_landing_sensor(contracts, _settings.schedule.sensor_interval_seconds, daily)],
     resources={"touchline": TouchlineResource(), "dbt": dbt_resource()},
     # DuckDB has one writer and the graph is small: run steps in one process, one at a time.
     executor=dg.in_process_executor,
 )
+
+
+def nightly_job_definition() -> dg.JobDefinition:
+    """nightly_job, for dg.reconstructable (re-execution from failure: touchline/pipeline.py)."""
+    return defs.resolve_job_def("nightly_job")

@@ -11,6 +11,7 @@ from ingestion.contracts import Contract
 from ingestion.landing import LandedFile
 from ingestion.landing_zone import LandingZoneError
 from ingestion.run import ingest, resolve_identities
+from orchestration.partitions import bounds, days_of_step
 from orchestration.resources import TouchlineResource
 from orchestration.sources import landing_key
 from touchline import quality_report
@@ -26,7 +27,9 @@ OWNERS = ["team:data-platform"]  # the ingestion side; the dbt models belong to 
 FULL_REFRESH_TAG = "touchline/full_refresh"  # "true" on a run: re-ingest every landed file (like TOUCHLINE_FULL_REFRESH=1)
 
 
-def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition:
+def build_normalize_asset(contracts: dict[str, Contract], partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
+    """One step for all sources: each run reads the changed files of its days (daily partitions,
+    a range in one run: orchestration/partitions.py), then the warehouse is built once."""
     deps = [landing_key(c) for c in contracts.values()]
 
     @dg.multi_asset(
@@ -51,13 +54,18 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
         # still fails, the whole step runs again later. Safe: outputs are per source file, written
         # atomically, and the load_log file is named after the run, so a second attempt overwrites.
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def normalize_exports(context: dg.AssetExecutionContext, touchline: TouchlineResource):
         settings = touchline.settings()
-        full_refresh = settings.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").lower() in ("1", "true", "yes")
+        full_refresh = is_full_refresh(settings.full_refresh, context.run.tags)
+        days = days_of_step(context)
+        context.log.info(f"ingestion: landing days {days[0]} to {days[1]}" + (" (full refresh)" if full_refresh else ""))
         try:
             report = ingest(settings.landing, settings.lake, contracts, salt=settings.salt, batch_id=context.run.run_id,
-                            progress=progress_lines(context.log.info), full_refresh=full_refresh)
+                            progress=progress_lines(context.log.info), full_refresh=full_refresh,
+                            days=days, bounds=bounds(partitions))
         except LandingZoneError as exc:
             # A missing bucket or refused credentials will not fix themselves: fail now, without retries.
             raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
@@ -83,6 +91,7 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
                 "files_missing": totals["files_missing"],
                 "files_removed": totals["files_removed"],
                 "full_refresh": full_refresh,
+                "landing_days": f"{days[0]} to {days[1]}",
                 "by_source": dg.MetadataValue.json(by_source),
                 "path": dg.MetadataValue.path(storage.table_glob(settings.lake, "touchpoints")),
             },
@@ -112,6 +121,11 @@ def build_normalize_asset(contracts: dict[str, Contract]) -> dg.AssetsDefinition
         })
 
     return normalize_exports
+
+
+def is_full_refresh(setting: bool, tags: dict[str, str]) -> bool:
+    """TOUCHLINE_FULL_REFRESH, or the run's touchline/full_refresh tag (`touchline run --full-refresh`, the UI)."""
+    return setting or tags.get(FULL_REFRESH_TAG, "").lower() in ("1", "true", "yes")
 
 
 def progress_lines(log: Callable[[str], None], every_seconds: float = 5.0) -> Callable[[LandedFile, int, int], None]:

@@ -11,7 +11,8 @@ def landing_key(contract: Contract) -> dg.AssetKey:
     return dg.AssetKey(["landing", contract.name])
 
 
-def landing_specs(contracts: dict[str, Contract]) -> list[dg.AssetSpec]:
+def landing_specs(contracts: dict[str, Contract], partitions: dg.PartitionsDefinition) -> list[dg.AssetSpec]:
+    """A partition is a landing day: `<landing>/<source>/<YYYY-MM-DD>/`."""
     return [
         dg.AssetSpec(
             key=landing_key(c),
@@ -19,6 +20,7 @@ def landing_specs(contracts: dict[str, Contract]) -> list[dg.AssetSpec]:
             group_name="sources",
             owners=["team:data-platform"],
             kinds={"csv" if c.file.format == "csv" else "json"},
+            partitions_def=partitions,
             metadata={
                 "contract": dg.MetadataValue.path(str(c.path)),
                 "files": f"<landing>/{c.name}/<YYYY-MM-DD>/{c.file.glob}",

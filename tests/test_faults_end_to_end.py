@@ -243,3 +243,73 @@ def test_runs_killed_mid_ingestion_and_mid_dbt_leave_nothing_a_rerun_cannot_fini
         assert con.execute("select count(*) - count(distinct touchpoint_id) from fct_touchpoints").fetchone() == (0,)
     assert differences(s.warehouse, full.warehouse) == []
     assert not s.staging_warehouse.exists()
+
+
+def landed_files(landing: Path, first: date, last: date) -> int:
+    return sum(1 for system, day in day_folders(landing) if first <= date.fromisoformat(day) <= last
+               for p in (landing / system / day).iterdir() if p.is_file())
+
+
+def materialized_days(s, key: list[str]) -> list[str]:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(s.dagster_home)) as instance:
+        return sorted(instance.get_materialized_partitions(dg.AssetKey(key)))
+
+
+def test_a_backfill_in_two_date_ranges_gives_the_marts_of_one_full_rebuild(zone, full_rebuild, tmp_path, monkeypatch):
+    """The whole zone is landed, then backfilled as two runs over days 1-5 and 6-12 (`touchline run
+    --from --to`): each run reads exactly the files of its days and materializes exactly its daily
+    partitions; the published tables equal those of one run over everything."""
+    from touchline.pipeline import run_pipeline
+
+    full, full_outcome = full_rebuild
+    start = END - timedelta(days=DAYS - 1)
+    data = tmp_path / "backfill"
+    shutil.copytree(zone, data / "landing")
+    s = pipeline_env(monkeypatch, data, END + timedelta(days=1))
+    ranges = [(start, start + timedelta(days=4)), (start + timedelta(days=5), END)]
+    for first, last in ranges:
+        outcome = run_pipeline(s, days=(first, last))
+        assert outcome.success and outcome.published, (first, [c.description for c in outcome.failed_checks], outcome.failed_steps)
+        # only this range's files: read, not skipped, none of the other days touched
+        assert (outcome.ingest_totals["files"], outcome.ingest_totals["files_skipped"]) == (landed_files(s.landing, first, last), 0)
+    assert materialized_days(s, ["lake", "touchpoints"]) == [(start + timedelta(days=i)).isoformat() for i in range(DAYS)]
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        per_run = con.execute("select min(landed_day), max(landed_day) from load_log group by batch_id order by 1").fetchall()
+    assert per_run == ranges
+    assert differences(s.warehouse, full.warehouse) == []
+
+
+def test_a_run_failed_in_dbt_reexecuted_from_failure_publishes_without_ingesting_again(zone, full_rebuild, tmp_path, monkeypatch):
+    """Another process holds the staging file, so the run fails in its dbt step after ingestion and
+    the lake checks passed. `touchline rerun <run id>` (Dagster's re-execution from failure) runs the
+    failed step and what follows it, not the ingestion, and publishes the tables of an uninterrupted run."""
+    import dagster as dg
+
+    from touchline.pipeline import rerun_from_failure, run_pipeline
+
+    full, _ = full_rebuild
+    data = tmp_path / "rerun"
+    shutil.copytree(zone, data / "landing")
+    s = pipeline_env(monkeypatch, data, END + timedelta(days=1))
+    s.staging_warehouse.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+                               "sys.stdin.read()", str(s.staging_warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        failed = run_pipeline(s)
+    finally:
+        holder.communicate("")
+    assert not failed.success and failed.failed_steps == ["touchline_dbt_assets"], failed.failed_steps
+    assert not s.warehouse.exists()
+    assert not failed.blocking_failures  # the lake's checks passed; only the step failed
+
+    rerun = rerun_from_failure(s, failed.run_id)
+    assert rerun.success and rerun.published, (rerun.failed_steps, [c.description for c in rerun.failed_checks])
+    with dg.DagsterInstance.from_config(str(s.dagster_home)) as instance:
+        started = {e.step_key for e in instance.all_logs(rerun.run_id, of_type=dg.DagsterEventType.STEP_START)}
+        assert instance.get_run_by_id(rerun.run_id).parent_run_id == failed.run_id
+    assert "normalize_exports" not in started and "touchline_dbt_assets" in started, started
+    assert len([p for p in (s.lake / "load_log").glob("*.parquet") if p.name != "_empty.parquet"]) == 1  # ingested once
+    assert differences(s.warehouse, full.warehouse) == []

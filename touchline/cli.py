@@ -90,11 +90,23 @@ def data_docs_assets() -> None:
 @app.command()
 def run(
     full_refresh: Annotated[bool, typer.Option(
-        "--full-refresh", help="Read every landed file again (not only new or changed ones) and remove from the lake "
-                               "the files no longer in the landing zone. Same as TOUCHLINE_FULL_REFRESH=1.")] = False,
+        "--full-refresh", help="Read every landed file again (not only new or changed ones), remove from the lake "
+                               "the files no longer in the landing zone, and rebuild the warehouse from scratch. "
+                               "Same as TOUCHLINE_FULL_REFRESH=1.")] = False,
+    first: Annotated[str | None, typer.Option(
+        "--from", help="Backfill: first landing day (YYYY-MM-DD) of the run's daily partitions. "
+                       "Default: the first day with landed files.", show_default=False)] = None,
+    last: Annotated[str | None, typer.Option(
+        "--to", help="Backfill: last landing day of the run (default: --from if given, else the last day with landed files).",
+        show_default=False)] = None,
 ) -> None:
-    """Run every asset through Dagster into the DuckDB warehouse and print a summary."""
+    """Run every asset through Dagster into the DuckDB warehouse and print a summary.
+
+    One run covers a range of landing days (daily partitions): by default every day of the landing
+    zone; `--from/--to` backfills a date range in one run (the files of those days that changed are
+    read again, the warehouse is built once)."""
     s = _settings()
+    days = _backfill_days(s, first, last)
     s.ensure_dirs()
     s.export()
     if s.local_landing is None:
@@ -111,9 +123,52 @@ def run(
 
     console.print(f"Running the pipeline: landing {s.landing} -> warehouse {s.warehouse}")
     try:
-        outcome = run_pipeline(s, full_refresh=full_refresh)
+        outcome = run_pipeline(s, full_refresh=full_refresh, days=days)
     except ContractError as exc:
         err.print(f"[red]Cannot run: {exc}[/red]")
+        raise typer.Exit(2) from None
+    outcome.print(console)
+    raise typer.Exit(0 if outcome.success else 1)
+
+
+def _backfill_days(s: settings_module.Settings, first: str | None, last: str | None):
+    """--from/--to as a range of daily partitions, or None (the whole landing zone); exit 2 naming the problem."""
+    if first is None and last is None:
+        return None
+    if first is None:
+        err.print("[red]--to needs --from (the first day of the range)[/red]")
+        raise typer.Exit(2)
+    from datetime import date
+
+    from orchestration.partitions import bounds, daily_partitions
+
+    try:
+        days = date.fromisoformat(first), date.fromisoformat(last or first)
+    except ValueError:
+        err.print(f"[red]--from {first!r} / --to {last!r}: a day is YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+    low, high = bounds(daily_partitions(s.schedule.partitions_start))
+    if days[0] > days[1]:
+        err.print(f"[red]--from {days[0]} is after --to {days[1]}[/red]")
+        raise typer.Exit(2)
+    if days[0] < low or days[1] > high:
+        err.print(f"[red]{days[0]} to {days[1]} is outside the daily partitions {low} to {high} "
+                  "(the first one is TOUCHLINE_PARTITIONS_START; the last is tomorrow)[/red]")
+        raise typer.Exit(2)
+    return days
+
+
+@app.command()
+def rerun(run_id: Annotated[str, typer.Argument(help="The id of a failed run of nightly_job (the run summary and the UI show it).")]) -> None:
+    """Re-execute a failed run from its failed steps, as the UI's "Re-execute from failure" does: what
+    succeeded is not run again; the run's days and full refresh are kept."""
+    s = _settings()
+    from touchline.pipeline import RerunError, rerun_from_failure
+
+    try:
+        outcome = rerun_from_failure(s, run_id)
+    except RerunError as exc:
+        err.print(f"[red]Cannot re-execute: {exc}[/red]")
         raise typer.Exit(2) from None
     outcome.print(console)
     raise typer.Exit(0 if outcome.success else 1)

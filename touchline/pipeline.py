@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
+from ingestion.landing import DayBounds
 from touchline.analyst import mart_row_counts
 from touchline.report import CheckResult, check_result, step_failure
 from touchline.settings import Settings
@@ -82,28 +83,73 @@ class RunOutcome:
         console.print("[green]OK[/green]" if self.success else "[red]FAILED[/red]: see above")
 
 
-def run_pipeline(settings: Settings, *, full_refresh: bool = False) -> RunOutcome:
-    """One run of nightly_job. Ingestion reads only new or changed landed files unless `full_refresh`
-    (or TOUCHLINE_FULL_REFRESH) asks it to read every file again (ingestion/run.py)."""
-    settings.ensure_dirs()
-    settings.export()
+def run_pipeline(settings: Settings, *, full_refresh: bool = False, days: DayBounds | None = None) -> RunOutcome:
+    """One run of nightly_job over `days` (first, last landing day: its daily partitions), by default
+    every day with landed files or files in the lake. Ingestion reads only the new or changed files
+    of those days unless `full_refresh` (or TOUCHLINE_FULL_REFRESH) asks it to read them all again
+    (ingestion/run.py); dbt then builds incrementally, or everything again on a full refresh."""
     import dagster as dg
 
+    defs = _prepare(settings)
+    from orchestration.definitions import contracts, daily
+    from orchestration.normalize import FULL_REFRESH_TAG
+    from orchestration.partitions import landed_window, range_tags
+
+    days = days or landed_window(settings.landing, settings.lake, contracts, daily, settings.quality.as_of())
+    tags = range_tags(days) | ({FULL_REFRESH_TAG: "true"} if full_refresh or settings.full_refresh else {})
+    job = defs.resolve_job_def("nightly_job")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG, tags=tags)
+    return _outcome(settings, defs, result)
+
+
+def rerun_from_failure(settings: Settings, run_id: str) -> RunOutcome:
+    """Re-execute a failed run of nightly_job from its failed steps (what the UI's "Re-execute from
+    failure" does): the steps that succeeded are not run again, the run's days and full-refresh tag
+    are kept. Raises RerunError when the run is unknown, not nightly_job's, or did not fail."""
+    import dagster as dg
+
+    defs = _prepare(settings)
+    from orchestration.definitions import nightly_job_definition
+    from orchestration.normalize import FULL_REFRESH_TAG
+
+    with dg.DagsterInstance.get() as instance:
+        parent = instance.get_run_by_id(run_id)
+        if parent is None:
+            raise RerunError(f"no run {run_id!r} in the Dagster instance {settings.dagster_home}")
+        if parent.job_name != "nightly_job":
+            raise RerunError(f"run {run_id} is a run of {parent.job_name}, not nightly_job")
+        if parent.status != dg.DagsterRunStatus.FAILURE:
+            raise RerunError(f"run {run_id} did not fail (status {parent.status.value}): there is nothing to re-execute")
+        kept = {k: v for k, v in parent.tags.items() if k.startswith("dagster/asset_partition") or k in ("dagster/partition", FULL_REFRESH_TAG)}
+        result = dg.execute_job(dg.reconstructable(nightly_job_definition), instance, run_config=RUN_CONFIG, tags=kept,
+                                reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance), raise_on_error=False)
+    return _outcome(settings, defs, result)
+
+
+class RerunError(Exception):
+    """A run cannot be re-executed; the message says why."""
+
+
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def _prepare(settings: Settings):
+    """Environment, instance config and dbt manifest ready; the Dagster definitions."""
+    settings.ensure_dirs()
+    settings.export()
     from orchestration.dbt import prepare_manifest
-    from orchestration.normalize import FULL_REFRESH_TAG, QUALITY_REPORT
-    from orchestration.publish import PUBLISHED
 
     prepare_manifest()  # re-parses when a model changed since the last parse
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("nightly_job")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            tags={FULL_REFRESH_TAG: "true"} if full_refresh or settings.full_refresh else None,
-        )
+    return defs
+
+
+def _outcome(settings: Settings, defs, result) -> RunOutcome:
+    from orchestration.normalize import QUALITY_REPORT
+    from orchestration.publish import PUBLISHED
+
     outcome = RunOutcome(result.run_id, result.success, str(settings.warehouse))
     outcome.checks = [check_result(evaluation) for evaluation in result.get_asset_check_evaluations()]
     outcome.failed_steps = [e.step_key for e in result.get_step_failure_events()]

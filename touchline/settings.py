@@ -26,6 +26,8 @@ TOUCHLINE_SCHEDULE_CRON              when the nightly schedule runs, a 5-field c
 TOUCHLINE_SCHEDULE_TIMEZONE          the IANA time zone of that cron string (default UTC)
 TOUCHLINE_SENSOR_INTERVAL_SECONDS    how often the landing sensor looks for new files (default 60, at least 10)
 TOUCHLINE_FULL_REFRESH               1/true/yes: re-ingest every landed file, not only new or changed ones (default off)
+TOUCHLINE_PARTITIONS_START           first day of the daily partitions (landing-zone day folders, YYYY-MM-DD;
+                                     default 2020-01-01): an earlier day folder is reported, not read
 
 A landing zone on object storage (TOUCHLINE_LANDING=s3://bucket/prefix; any S3-compatible server) is
 read file by file through s3fs/botocore (ingestion/object_store.py), which take the endpoint and the
@@ -112,6 +114,7 @@ class ScheduleSettings:
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
     sensor_interval_seconds: int = 60
+    partitions_start: date = date(2020, 1, 1)  # the first daily partition (orchestration/partitions.py)
 
 
 @dataclass(frozen=True)
@@ -258,15 +261,9 @@ def _number(env: dict[str, str], name: str, default, kind, minimum):
 
 
 def _quality(env: dict[str, str]) -> QualitySettings:
-    run_date = None
-    if env.get("TOUCHLINE_RUN_DATE"):
-        try:
-            run_date = date.fromisoformat(env["TOUCHLINE_RUN_DATE"])
-        except ValueError:
-            raise SettingsError(f"TOUCHLINE_RUN_DATE={env['TOUCHLINE_RUN_DATE']!r} is not a YYYY-MM-DD date") from None
     d = QualitySettings()
     return QualitySettings(
-        run_date=run_date,
+        run_date=_day(env, "TOUCHLINE_RUN_DATE", None),
         freshness_max_age_days=_number(env, "TOUCHLINE_FRESHNESS_MAX_AGE_DAYS", d.freshness_max_age_days, int, 0),
         volume_trailing_days=_number(env, "TOUCHLINE_VOLUME_TRAILING_DAYS", d.volume_trailing_days, int, 1),
         volume_min_percent=_number(env, "TOUCHLINE_VOLUME_MIN_PERCENT", d.volume_min_percent, float, 0),
@@ -293,7 +290,18 @@ def _schedule(env: dict[str, str]) -> ScheduleSettings:
         raise SettingsError(f"TOUCHLINE_SCHEDULE_TIMEZONE={env['TOUCHLINE_SCHEDULE_TIMEZONE']!r} is not an IANA time zone "
                             "(e.g. UTC, Europe/Berlin, America/New_York)") from None
     return ScheduleSettings(cron=cron, timezone=timezone,
-                            sensor_interval_seconds=_number(env, "TOUCHLINE_SENSOR_INTERVAL_SECONDS", d.sensor_interval_seconds, int, 10))
+                            sensor_interval_seconds=_number(env, "TOUCHLINE_SENSOR_INTERVAL_SECONDS", d.sensor_interval_seconds, int, 10),
+                            partitions_start=_day(env, "TOUCHLINE_PARTITIONS_START", d.partitions_start))
+
+
+def _day(env: dict[str, str], name: str, default: date | None) -> date | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{name}={env[name]!r} is not a YYYY-MM-DD date") from None
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")

@@ -3,16 +3,20 @@ instance, with the cursor carried from tick to tick as the daemon does."""
 
 import hashlib
 import os
+from datetime import date
 
 import dagster as dg
 import pytest
 
 from ingestion.contracts import load_contracts
 from ingestion.run import ingest
-from orchestration.sensors import build_landing_sensor, scan_landing
+from orchestration.landing_scan import scan_landing
+from orchestration.partitions import daily_partitions
+from orchestration.sensors import build_landing_sensor
 from tests.helpers import SALT, write_export
 
 CONTRACTS = load_contracts()
+PARTITIONS = daily_partitions(date(2026, 1, 1))
 OPEN = ["Weekly Newsletter", "c2", "open"]
 MAILCHIMP = "mailchimp_activity/2026-10-05/export.csv"
 SPEND = "meta_ads_campaign_day/2026-10-04/export.csv"
@@ -35,7 +39,7 @@ def instance():
 
 @pytest.fixture(scope="module")
 def sensor():
-    return build_landing_sensor(CONTRACTS, 60)
+    return build_landing_sensor(CONTRACTS, 60, PARTITIONS)
 
 
 def tick(sensor, instance, cursor=None):
@@ -79,6 +83,7 @@ def test_a_new_file_requests_one_run_for_its_day(dirs, sensor, instance):
     [request] = result.run_requests
     assert request.run_key == expected_key((MAILCHIMP, path))
     assert request.tags["touchline/landing_days"] == "2026-10-05"
+    assert request.partition_key_range == dg.PartitionKeyRange("2026-10-05", "2026-10-05")  # the run covers its day
     assert request.tags["touchline/files"] == MAILCHIMP
     assert (request.tags["touchline/new_files"], request.tags["touchline/sources"]) == ("1", "mailchimp_activity")
 
@@ -90,8 +95,31 @@ def test_new_files_of_several_days_share_one_run(dirs, sensor, instance):
     [request] = tick(sensor, instance).run_requests
     assert request.run_key == expected_key((MAILCHIMP, m), (SPEND, s))
     assert request.tags["touchline/landing_days"] == "2026-10-04,2026-10-05"
+    assert request.partition_key_range == dg.PartitionKeyRange("2026-10-04", "2026-10-05")  # one run over both days
     assert request.tags["touchline/sources"] == "mailchimp_activity,meta_ads_campaign_day"
     assert request.tags["touchline/new_files"] == "2"
+
+
+def test_a_late_file_widens_the_run_to_its_day(dirs, sensor, instance):
+    """A re-delivered day a week back and today's file: one run from the older day to today (the days
+    between hold no new file: ingestion skips their files unread, by checksum)."""
+    landing, _ = dirs
+    write_export(landing, "mailchimp_activity", "2026-10-12", [["c@example.com", "C", "C", *OPEN, "2026-10-12 09:00:00", ""]])
+    mailchimp(landing)
+    [request] = tick(sensor, instance).run_requests
+    assert request.partition_key_range == dg.PartitionKeyRange("2026-10-05", "2026-10-12")
+
+
+def test_a_day_before_the_first_partition_is_reported_not_requested(dirs, instance):
+    landing, lake = dirs
+    write_export(landing, "mailchimp_activity", "2025-12-31", [["c@example.com", "C", "C", *OPEN, "2025-12-31 09:00:00", ""]])
+    result = tick(build_landing_sensor(CONTRACTS, 60, PARTITIONS), instance)
+    assert result.run_requests == [] and result.skip_message == f"no landed files in {landing}"
+    from ingestion.landing import discover
+
+    [stray] = discover(landing, CONTRACTS, (date(2026, 1, 1), date(2026, 12, 31)))[1]
+    assert stray.relative == "mailchimp_activity/2025-12-31"
+    assert stray.reason.startswith("day 2025-12-31 is before the first daily partition 2026-01-01: set TOUCHLINE_PARTITIONS_START")
 
 
 def test_the_same_file_on_the_next_tick_requests_nothing(dirs, sensor, instance):

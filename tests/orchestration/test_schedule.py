@@ -1,27 +1,47 @@
 """The nightly schedule: cron and time zone from the settings, on by default, a run of nightly_job per tick."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 from dagster._utils.schedules import schedule_execution_time_iterator
 
+from ingestion.contracts import load_contracts
+from ingestion.run import ingest
 from orchestration.jobs import build_nightly_schedule
+from orchestration.partitions import daily_partitions
+from tests.helpers import SALT, write_export
 from touchline import settings as settings_module
 from touchline.settings import SettingsError
 
 WEEKDAYS_BERLIN = {"TOUCHLINE_SCHEDULE_CRON": "30 3 * * 1-5", "TOUCHLINE_SCHEDULE_TIMEZONE": "Europe/Berlin"}
+CONTRACTS = load_contracts()
+PARTITIONS = daily_partitions(date(2026, 1, 1))
+
+
+def schedule_of(env):
+    return build_nightly_schedule(settings_module.load(env).schedule, CONTRACTS, PARTITIONS)
+
+
+@pytest.fixture
+def landing(tmp_path, monkeypatch):
+    root = tmp_path / "landing"
+    root.mkdir()
+    monkeypatch.setenv("TOUCHLINE_LANDING", str(root))
+    monkeypatch.setenv("TOUCHLINE_LAKE", str(tmp_path / "lake"))
+    return root
 
 
 def test_default_is_02_00_utc_every_day_and_on():
-    schedule = build_nightly_schedule(settings_module.load({}).schedule)
+    schedule = schedule_of({})
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.job_name == "nightly_job"
 
 
 def test_cron_and_time_zone_follow_the_environment():
-    schedule = build_nightly_schedule(settings_module.load(WEEKDAYS_BERLIN).schedule)
+    schedule = schedule_of(WEEKDAYS_BERLIN)
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 3 * * 1-5", "Europe/Berlin")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     # from Thursday 2026-10-22 noon UTC: Friday, Monday and Tuesday at 03:30 Berlin time. Berlin leaves summer
@@ -33,15 +53,44 @@ def test_cron_and_time_zone_follow_the_environment():
     assert [t.astimezone(UTC).strftime("%a %H:%M") for t in first] == ["Fri 01:30", "Mon 02:30", "Tue 02:30"]
 
 
-def test_a_tick_requests_a_run_of_the_nightly_job():
-    schedule = build_nightly_schedule(settings_module.load(WEEKDAYS_BERLIN).schedule)
-    tick = datetime(2026, 10, 26, 3, 30, tzinfo=timezone(timedelta(hours=1)))
+def evaluate(schedule, tick):
     with dg.instance_for_test() as instance:
         data = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
     assert data.skip_message is None
     [request] = data.run_requests
+    return request
+
+
+MONDAY_BERLIN = datetime(2026, 10, 26, 3, 30, tzinfo=timezone(timedelta(hours=1)))
+MAILCHIMP_ROW = ["Weekly Newsletter", "c2", "open"]
+
+
+def test_a_tick_requests_a_run_of_the_nightly_job_for_yesterday(landing):
+    request = evaluate(schedule_of(WEEKDAYS_BERLIN), MONDAY_BERLIN)
     assert request.job_name in (None, "nightly_job")  # None: the schedule's own job, nightly_job
     assert request.tags["dagster/schedule_name"] == "nightly_schedule"
+    assert request.partition_key_range == dg.PartitionKeyRange("2026-10-25", "2026-10-25")  # Sunday, Berlin
+
+
+def test_yesterday_is_the_day_that_ended_in_the_schedules_time_zone(landing):
+    """00:30 in Tokyo on 2026-10-27 is still 2026-10-26 in UTC: Tokyo's yesterday is the 26th, UTC's the 25th."""
+    tick = datetime(2026, 10, 27, 0, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    tokyo = schedule_of({"TOUCHLINE_SCHEDULE_CRON": "30 0 * * *", "TOUCHLINE_SCHEDULE_TIMEZONE": "Asia/Tokyo"})
+    assert evaluate(tokyo, tick).partition_key_range == dg.PartitionKeyRange("2026-10-26", "2026-10-26")
+    utc = schedule_of({"TOUCHLINE_SCHEDULE_CRON": "30 15 * * *"})
+    assert evaluate(utc, tick.astimezone(UTC)).partition_key_range == dg.PartitionKeyRange("2026-10-25", "2026-10-25")
+
+
+def test_a_tick_also_covers_earlier_days_with_files_not_yet_ingested(landing):
+    """A file landed on the 20th was never ingested (the daemon was down): tonight's run covers the
+    20th to yesterday; once it is ingested, the next tick covers yesterday alone."""
+    write_export(landing, "mailchimp_activity", "2026-10-20",
+                 [["a@example.com", "A", "A", *MAILCHIMP_ROW, "2026-10-20 10:00:00", ""]])
+    schedule = schedule_of(WEEKDAYS_BERLIN)
+    assert evaluate(schedule, MONDAY_BERLIN).partition_key_range == dg.PartitionKeyRange("2026-10-20", "2026-10-25")
+    s = settings_module.load()
+    ingest(s.landing, s.lake, CONTRACTS, salt=SALT).write(s.lake)
+    assert evaluate(schedule, MONDAY_BERLIN).partition_key_range == dg.PartitionKeyRange("2026-10-25", "2026-10-25")
 
 
 def test_the_definitions_use_the_configured_schedule(monkeypatch):
