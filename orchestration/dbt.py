@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.normalize import is_full_refresh
+from orchestration.normalize import IDENTITY_MAP, is_full_refresh
 from orchestration.partitions import days_of_run
 from orchestration.resources import TouchlineResource
 from touchline import settings
@@ -38,6 +39,17 @@ class TouchlineDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:analytics-engineering"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        """dbt's roots (the seeds: mappings and currency rates) come after the lake: the warehouse is
+        built in one `dbt build` once ingestion is done. Without this, a backfill from the UI builds
+        the seeds in a run of their own while the lake is being ingested, and then the rest in another
+        run that starts from a fresh staging file, without them."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] in ("seed", "model", "snapshot") and not props.get("depends_on", {}).get("nodes"):
+            spec = spec.replace_attributes(deps=[*spec.deps, dg.AssetDep(IDENTITY_MAP)])
+        return spec
 
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))
@@ -74,7 +86,7 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # window; a full refresh starts from an empty staging file (touchline/publish.py says why).
     s = touchline.settings()
     full_refresh = is_full_refresh(s.full_refresh, context.run.tags)
-    context.log.info(prepare_staging(s, from_published=context.is_subset or not full_refresh))
+    context.log.info(start_staging(s, context, full_refresh=full_refresh))
     args = build_args(days_of_run(context), full_refresh=full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
     # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
@@ -100,6 +112,24 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         raise failure
     if not context.is_subset:
         context.log.info(f"dbt docs: {write_dbt_docs(dbt, s)}")
+
+
+def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:
+    """The staging file this step's `dbt build` writes.
+
+    A backfill from the UI builds the warehouse in several runs (Dagster's asset backfill starts the
+    models downstream of a blocking check in a later run), each a subset of the dbt assets: those
+    runs continue the staging file the backfill's first dbt run started, so that each builds on the
+    tables the previous ones just built, and the last one publishes. The owner of the staging file
+    (the backfill, or the run) is written beside it. Any other run starts afresh (prepare_staging)."""
+    backfill = context.run.tags.get(BACKFILL_ID_TAG)
+    owner = f"backfill {backfill}" if backfill else f"run {context.run.run_id}"
+    marker = s.staging_owner
+    if backfill and context.is_subset and s.staging_warehouse.exists() and marker.exists() and marker.read_text() == owner:
+        return f"staging continues the build of {owner}"
+    message = prepare_staging(s, from_published=context.is_subset or not full_refresh)
+    marker.write_text(owner)
+    return message
 
 
 def build_args(days: tuple[date, date] | None, *, full_refresh: bool) -> list[str]:

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 
-from ingestion.landing import DayBounds
+from ingestion import state
+from ingestion.contracts import Contract
+from ingestion.landing import DayBounds, discover
+from touchline.settings import ObjectStore
 
 END_OFFSET = 2  # the last partition is tomorrow (UTC): see above
 
@@ -80,13 +84,11 @@ def days_of_run(context: dg.AssetExecutionContext) -> DayBounds | None:
     return days
 
 
-def landed_window(landing, lake, contracts, partitions: dg.DailyPartitionsDefinition, as_of: date) -> DayBounds:
+def landed_window(landing: Path | ObjectStore, lake: Path, contracts: dict[str, Contract], partitions: dg.DailyPartitionsDefinition,
+                  as_of: date) -> DayBounds:
     """The days a run over the whole landing zone covers (`touchline run`): from the first to the last
     day with a landed file or with files in the lake (so that a full refresh also removes the rows of
     days no longer landed); `as_of`'s partition when there are none."""
-    from ingestion import state
-    from ingestion.landing import discover
-
     found, _ = discover(landing, contracts, bounds(partitions))
     days = {f.day for f in found} | {d for d in map(state.landed_day, state.files_in_lake(lake)) if d}
     return window(days, partitions) or (clamp(as_of, partitions),) * 2

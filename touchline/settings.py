@@ -143,6 +143,11 @@ class Settings:
         return w.with_name(f"{w.stem}.staging{w.suffix}" if w.suffix else f"{w.name}.staging")
 
     @property
+    def staging_owner(self) -> Path:
+        """Names the backfill or run whose build the staging file holds (orchestration/dbt.py)."""
+        return self.staging_warehouse.with_name(f".{self.staging_warehouse.name}.owner")
+
+    @property
     def dbt_docs_dir(self) -> Path:
         """dbt docs of the latest build, one self-contained page (orchestration/dbt.py)."""
         return self.warehouse.parent / "docs" / "dbt"
