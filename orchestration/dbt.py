@@ -117,11 +117,12 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:
     """The staging file this step's `dbt build` writes.
 
-    A backfill from the UI builds the warehouse in several runs (Dagster's asset backfill starts the
-    models downstream of a blocking check in a later run), each a subset of the dbt assets: those
-    runs continue the staging file the backfill's first dbt run started, so that each builds on the
-    tables the previous ones just built, and the last one publishes. The owner of the staging file
-    (the backfill, or the run) is written beside it. Any other run starts afresh (prepare_staging)."""
+    A backfill from the UI may build the dbt assets in several runs, each a subset (Dagster's asset
+    backfill launches assets once their parents are done: a selection whose models wait on different
+    parents is split): those runs continue the staging file the backfill's first dbt run started, so
+    that each builds on the tables the previous ones just built, and the one with the publish step
+    publishes them all. The owner of the staging file (the backfill, or the run) is written beside it.
+    Any other run starts afresh (touchline/publish.py: prepare_staging)."""
     backfill = context.run.tags.get(BACKFILL_ID_TAG)
     owner = f"backfill {backfill}" if backfill else f"run {context.run.run_id}"
     marker = s.staging_owner

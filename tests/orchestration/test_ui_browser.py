@@ -16,6 +16,16 @@ from tests.test_notebooks import ARTIFACTS, chromium
 MARTS = ["mart_stage_funnel", "mart_channel_attribution", "mart_referral_program", "dim_people"]
 
 
+def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """End a server started with start_new_session=True, with everything it started (SIGTERM, then SIGKILL)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,12 +58,7 @@ def webserver(tmp_path):
             time.sleep(1)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
 
 
 def test_asset_graph_shows_the_marts_in_a_browser(webserver):

@@ -1,0 +1,58 @@
+"""Where the dbt step's build starts (orchestration/dbt.py: start_staging): runs of one backfill that
+each build a subset of the dbt assets continue one staging file; anything else starts afresh."""
+
+from types import SimpleNamespace
+
+import duckdb
+
+from orchestration.dbt import build_args, start_staging
+from tests.test_publish import build_staging, settings_in
+from touchline.publish import publish
+
+
+def step(run_id: str, *, backfill: str | None = None, subset: bool = True):
+    """What start_staging reads of a step's context: the run's id and tags, and whether it is a subset."""
+    tags = {"dagster/backfill": backfill} if backfill else {}
+    return SimpleNamespace(run=SimpleNamespace(run_id=run_id, tags=tags), is_subset=subset)
+
+
+def rebuild(s, version: int) -> None:
+    """dbt building version `version` of the facts table into whatever the staging file holds."""
+    with duckdb.connect(str(s.staging_warehouse)) as con:
+        con.execute(f"create or replace table facts as select range as id, {version} as version from range(10)")
+
+
+def version(path) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("select max(version) from facts").fetchone()[0]
+
+
+def test_runs_of_one_backfill_continue_its_staging_build_and_others_start_afresh(tmp_path):
+    s = settings_in(tmp_path)
+    build_staging(s, 1, rows=10)
+    publish(s)  # the published warehouse is version 1
+    # the backfill's first dbt run starts from a copy of the published file, and builds version 2 on it
+    assert start_staging(s, step("r1", backfill="b1"), full_refresh=False).startswith("staging starts from a copy of")
+    rebuild(s, 2)
+    # its next run builds on version 2, not on a new copy of version 1
+    assert start_staging(s, step("r2", backfill="b1"), full_refresh=False) == "staging continues the build of backfill b1"
+    assert version(s.staging_warehouse) == 2
+    # another backfill, or a subset run outside a backfill, starts from the published file again
+    assert start_staging(s, step("r3", backfill="b2"), full_refresh=False).startswith("staging starts from a copy of")
+    assert version(s.staging_warehouse) == 1
+    rebuild(s, 3)
+    assert start_staging(s, step("r4"), full_refresh=False).startswith("staging starts from a copy of")
+    assert version(s.staging_warehouse) == 1
+    # a whole build on a full refresh starts empty, a whole night from the published file
+    assert start_staging(s, step("r5", subset=False), full_refresh=True) == "staging starts empty"
+    assert not s.staging_warehouse.exists()
+    assert s.staging_owner.read_text() == "run r5"
+    assert start_staging(s, step("r6", subset=False), full_refresh=False).startswith("staging starts from a copy of")
+
+
+def test_the_build_arguments_carry_the_window_and_the_full_refresh():
+    from datetime import date
+
+    assert build_args(None, full_refresh=False) == ["build"]
+    assert build_args((date(2026, 10, 1), date(2026, 10, 31)), full_refresh=True) == [
+        "build", "--vars", '{"window_start": "2026-10-01", "window_end": "2026-10-31"}', "--full-refresh"]
