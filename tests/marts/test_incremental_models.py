@@ -154,8 +154,11 @@ def assert_same_as_full_rebuild(night: Night) -> None:
 def test_a_new_day_adds_its_rows_and_recomputes_nothing_else(zone):
     write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
     zone.ingest()
+    with duckdb.connect(str(zone.warehouse)) as con:  # the table of a model since removed (it was one until this change)
+        con.execute("create table main.int_touchpoints_deduplicated as select 1 as touchpoint_id")
     night = zone.build(("2026-10-21", "2026-10-21"))
-    assert_same_as_full_rebuild(night)
+    assert_same_as_full_rebuild(night)  # the removed model's table was dropped (on-run-end)
+    assert "dropping" in night.log and "int_touchpoints_deduplicated" in night.log
     assert changed(night, "inc_changed_files") == {"not built before": 1}
     assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1}
     assert night.query("select count(*) from fct_touchpoints") == [(15,)]
