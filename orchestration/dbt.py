@@ -86,6 +86,9 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # window; a full refresh starts from an empty staging file (touchline/publish.py says why).
     s = touchline.settings()
     full_refresh = is_full_refresh(s.full_refresh, context.run.tags)
+    if not full_refresh and not has_incremental_ledger(s.warehouse):
+        full_refresh = True
+        context.log.info(f"{s.warehouse} predates the incremental models (no {LEDGER}): this build is a full rebuild")
     context.log.info(start_staging(s, context, full_refresh=full_refresh))
     args = build_args(days_of_run(context), full_refresh=full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
@@ -112,6 +115,22 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         raise failure
     if not context.is_subset:
         context.log.info(f"dbt docs: {write_dbt_docs(dbt, s)}")
+
+
+LEDGER = "inc_lake_files"  # what an incremental build compares the lake with (models/incremental/)
+
+
+def has_incremental_ledger(warehouse: Path) -> bool:
+    """Whether the published warehouse can be built on incrementally: it has the file versions its
+    build read. One built before the incremental models existed has not (and has an older column
+    list in some tables): the next build is then a full rebuild, with no `--full-refresh` by hand.
+    No warehouse yet: an incremental build of an empty file is a whole one anyway."""
+    import duckdb
+
+    if not warehouse.exists():
+        return True
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select count(*) from information_schema.tables where table_name = ?", [LEDGER]).fetchone()[0] > 0
 
 
 def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:

@@ -7,12 +7,19 @@ published path with `os.replace`: a reader opening the path gets the old file or
 whole; a reader already holding the old file keeps reading it (POSIX keeps the inode alive). A
 night that fails never reaches `publish`, so the published file stays byte-identical.
 
-Why the staging build starts from an empty file (not a copy of the published one) on a full
-build: every model is rebuilt by `dbt build` (no incremental models), so an empty file makes the
-published warehouse exactly what tonight's build produced, with no table left over from a model
-that was removed or renamed, no half-built table from a failed night, and no multi-GB copy per
-night. A *subset* build (one mart rematerialized from the UI) starts from a copy of the published
-file instead, because the unselected upstream tables must already be there.
+Where the staging build starts:
+- A *full rebuild* (`dbt build --full-refresh`) starts from an empty file: every model is rebuilt,
+  so the published warehouse is exactly what tonight's build produced, with no table left over
+  from a model that was removed or renamed and no multi-GB copy.
+- An *incremental* build (`dbt build --vars '{"window_start": ..., "window_end": ...}'`) starts
+  from a copy of the published file: the incremental models (fct_touchpoints, fct_ad_spend,
+  quarantine and their intermediates) replace only the rows of what changed, and the change sets
+  (dbt_project/models/incremental/) are computed against the previous build's tables, among them
+  the ledger of the lake file versions it read (`incremental.inc_lake_files`). A night that failed
+  never published, so the copy is the last good build and the next night redoes what it missed.
+  Without a published file the copy is skipped and every incremental model builds whole.
+- A *subset* build (one mart rematerialized from the UI) also starts from a copy, because the
+  unselected upstream tables must already be there.
 """
 
 from __future__ import annotations
@@ -71,7 +78,8 @@ def _refuse_if_being_written(staging: Path) -> None:
 
 
 def prepare_staging(settings: Settings, *, from_published: bool) -> str:
-    """Give dbt its staging file: removed (a full build starts empty) or a copy of the published one."""
+    """Give dbt its staging file: removed (a full rebuild starts empty) or a copy of the published one
+    (an incremental or subset build; empty too when nothing was published yet)."""
     staging, published = settings.staging_warehouse, settings.warehouse
     staging.parent.mkdir(parents=True, exist_ok=True)
     _refuse_if_being_written(staging)

@@ -56,3 +56,17 @@ def test_the_build_arguments_carry_the_window_and_the_full_refresh():
     assert build_args(None, full_refresh=False) == ["build"]
     assert build_args((date(2026, 10, 1), date(2026, 10, 31)), full_refresh=True) == [
         "build", "--vars", '{"window_start": "2026-10-01", "window_end": "2026-10-31"}', "--full-refresh"]
+
+
+def test_a_warehouse_built_before_the_incremental_models_gets_a_full_rebuild(tmp_path):
+    from orchestration.dbt import has_incremental_ledger
+
+    s = settings_in(tmp_path)
+    assert has_incremental_ledger(s.warehouse)  # none yet: the first build is whole anyway
+    build_staging(s, 1, rows=10)
+    publish(s)
+    assert not has_incremental_ledger(s.warehouse)
+    with duckdb.connect(str(s.warehouse)) as con:
+        con.execute("create schema incremental")
+        con.execute("create table incremental.inc_lake_files (lake_table varchar, source_file varchar, batch_id varchar)")
+    assert has_incremental_ledger(s.warehouse)

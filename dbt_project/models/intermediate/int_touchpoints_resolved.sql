@@ -1,7 +1,35 @@
--- Deduplicated touchpoints keyed by the resolved person: an anonymous click, a CRM contact and a
--- survey answer tied together by a click id or contact id count as one person (identity_map).
-with touchpoints as (
-    select * from {{ ref('int_touchpoints_deduplicated') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key='touchpoint_id',
+    changed_keys='inc_changed_touchpoints',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('inc_changed_touchpoints') }}
+-- One row per touchpoint_id, keyed by the resolved person: a re-delivered export (same vendor
+-- record keys) adds nothing, the first delivery wins (earliest ingestion, then file path, then row
+-- number); an anonymous click, a CRM contact and a survey answer tied together by a click id or
+-- contact id count as one person (identity_map).
+-- Incremental: only the ids of inc_changed_touchpoints, each from every delivery of it in the lake.
+with deliveries as (
+    select * from {{ ref('stg_lake__touchpoints') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_touchpoints') }} as changed using (touchpoint_id)
+    {%- endif %}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by touchpoint_id
+            order by ingested_at, source_file, source_row
+        ) as delivery_rank
+    from deliveries
+),
+
+first_deliveries as (
+    select * exclude (delivery_rank) from ranked where delivery_rank = 1
 ),
 
 identity_map as (
@@ -10,14 +38,14 @@ identity_map as (
 
 resolved as (
     select
-        touchpoints.*,
-        coalesce(person_map.person_key, touchpoints.source_person_key) as person_key,
-        coalesce(referrer_map.person_key, touchpoints.source_referrer_person_key) as referrer_person_key
-    from touchpoints
+        first_deliveries.*,
+        coalesce(person_map.person_key, first_deliveries.source_person_key) as person_key,
+        coalesce(referrer_map.person_key, first_deliveries.source_referrer_person_key) as referrer_person_key
+    from first_deliveries
     left join identity_map as person_map
-        on touchpoints.source_person_key = person_map.alias_key
+        on first_deliveries.source_person_key = person_map.alias_key
     left join identity_map as referrer_map
-        on touchpoints.source_referrer_person_key = referrer_map.alias_key
+        on first_deliveries.source_referrer_person_key = referrer_map.alias_key
 )
 
 select * from resolved

@@ -1,35 +1,39 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key='spend_id',
+    changed_keys='inc_changed_ad_spend',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('inc_changed_ad_spend') }}
 -- Campaign x day spend, one row per platform campaign and day (a re-delivered report adds nothing).
+-- Incremental: the ids of inc_changed_ad_spend are replaced (models/incremental/ says which).
 with spend as (
-    select * from {{ ref('stg_lake__ad_spend') }}
+    select * from {{ ref('int_ad_spend_deduplicated') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_ad_spend') }} as changed using (spend_id)
+    {%- endif %}
 ),
 
 rates as (
     select * from {{ ref('int_currency_rates') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by spend_id order by ingested_at, source_file, source_row) as delivery_rank
-    from spend
-),
-
 final as (
     select
-        ranked.spend_id,
-        ranked.spend_date,
-        ranked.source_system,
-        ranked.channel,
-        ranked.campaign_id,
-        ranked.campaign_name,
-        ranked.impressions,
-        ranked.clicks,
-        ranked.spend,
-        ranked.currency,
-        ranked.spend * rates.reporting_per_unit as spend_reporting
-    from ranked
-    left join rates on {{ currency_rate_match('rates', 'ranked.currency', 'ranked.spend_date') }}
-    where delivery_rank = 1
+        spend.spend_id,
+        spend.spend_date,
+        spend.source_system,
+        spend.channel,
+        spend.campaign_id,
+        spend.campaign_name,
+        spend.impressions,
+        spend.clicks,
+        spend.spend,
+        spend.currency,
+        spend.spend * rates.reporting_per_unit as spend_reporting
+    from spend
+    left join rates on {{ currency_rate_match('rates', 'spend.currency', 'spend.spend_date') }}
 )
 
 select * from final

@@ -1,0 +1,71 @@
+{#- Incremental builds (models/incremental/ says how the change sets are computed).
+
+    An incremental model here rebuilds only the keys of a change set model: its select returns the
+    rows of those keys as a full rebuild would compute them, and the `replace_changed` strategy
+    deletes every row of those keys from the table, then inserts the select's rows. A key that no
+    longer exists anywhere (its file was removed, or re-delivered without it) is deleted and not
+    re-inserted: delete+insert would keep it, since it deletes only the keys its rows bring. -#}
+
+{#- The strategy: config unique_key (the column), changed_keys (the change set model, which has
+    that column) and optionally changed_keys_where (a filter on the change set). -#}
+{% macro get_incremental_replace_changed_sql(arg_dict) -%}
+    {%- set key = config.require('unique_key') -%}
+    {%- set where = config.get('changed_keys_where') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ key }} in (
+        select {{ key }} from {{ ref(config.require('changed_keys')) }}{% if where %} where {{ where }}{% endif %}
+    );
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+
+{#- The table as the previous build left it (the staging file starts from a copy of the published
+    warehouse), or none: with --full-refresh, at parse time, or when it does not exist. Used by the
+    change set models, which run before the models they inspect are rebuilt. -#}
+{% macro previous_relation(identifier, schema=none) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=target.database, schema=schema or target.schema, identifier=identifier)) }}
+{%- endmacro %}
+
+
+{#- Whether the change sets are computed at all: not on a full refresh, nor when the warehouse holds
+    no earlier build (then every incremental model is new and builds whole). -#}
+{% macro has_previous_build() -%}
+    {{ return(previous_relation('inc_lake_files', 'incremental') is not none
+              or previous_relation('fct_touchpoints') is not none) }}
+{%- endmacro %}
+
+
+{#- The landing day of a lake row: the day folder of its landed file (`<source>/<YYYY-MM-DD>/<file>`). -#}
+{% macro landed_day(source_file) -%}
+    try_cast(split_part({{ source_file }}, '/', 2) as date)
+{%- endmacro %}
+
+
+{#- vars window_start / window_end: ISO dates, inclusive, of landing days (the Dagster partition
+    range of the run). Files landed in the window are rebuilt even if the warehouse already holds
+    their current version. Both null (the default): every file is in the window. -#}
+{% macro window_bound(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or value == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set value = value | string -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be an ISO date (YYYY-MM-DD) or null, got " ~ value) }}
+    {%- endif -%}
+    {%- do modules.datetime.date.fromisoformat(value) -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro in_window(day) -%}
+    {%- set conditions = [] -%}
+    {%- set start, end = window_bound('window_start'), window_bound('window_end') -%}
+    {%- if start -%}{%- do conditions.append(day ~ " >= date '" ~ start ~ "'") -%}{%- endif -%}
+    {%- if end -%}{%- do conditions.append(day ~ " <= date '" ~ end ~ "'") -%}{%- endif -%}
+    {{ '(' ~ conditions | join(' and ') ~ ')' if conditions else 'true' }}
+{%- endmacro %}

@@ -1,0 +1,26 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key='spend_id',
+    changed_keys='inc_changed_ad_spend',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('inc_changed_ad_spend') }}
+-- One row per spend_id (platform campaign x day), with its lineage: a re-delivered report adds
+-- nothing, the first delivery wins (earliest ingestion, then file path, then row number).
+-- Incremental: only the ids of inc_changed_ad_spend, each from every delivery of it in the lake.
+with deliveries as (
+    select * from {{ ref('stg_lake__ad_spend') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_ad_spend') }} as changed using (spend_id)
+    {%- endif %}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by spend_id order by ingested_at, source_file, source_row) as delivery_rank
+    from deliveries
+)
+
+select * exclude (delivery_rank) from ranked where delivery_rank = 1

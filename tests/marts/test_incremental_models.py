@@ -1,0 +1,244 @@
+"""Incremental dbt builds (models/incremental/) give exactly the tables of a full rebuild.
+
+Each test lands a few nights on the tiny landing zone of tests/test_pipeline_end_to_end.py,
+ingests them (ingestion.run.ingest + identity resolution, as the Dagster steps do) and after each
+night builds dbt twice over the same lake: incrementally (`--vars` window, into a copy of the
+previous night's warehouse, as orchestration does with prepare_staging(from_published=True)) and
+whole (`--full-refresh` into an empty file). Every table of the main schema must be equal, every
+column included: both builds read the same lake, so even ingested_at and batch_id agree. Plus a
+few values computed by hand.
+
+The builds select the incremental models and what they read (`+inc_lake_files +load_log`): the marts are tables rebuilt from these every night, whatever the build,
+so they cannot differ when their inputs do not (tests/test_faults_end_to_end.py compares every
+table of whole pipeline runs).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.contracts import load_contracts
+from ingestion.run import ingest, resolve_identities
+from tests.helpers import SALT, person_key, write_export
+from tests.test_faults_end_to_end import published_relations
+from tests.test_pipeline_end_to_end import ALICE, BOB, CAROL, DAN, tiny_landing
+from touchline.settings import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
+
+SELECT = ["+inc_lake_files", "+load_log"]  # the incremental models, what they read, and the ledger built after them
+CAROL_EMAIL = person_key("carol@example.com")
+
+
+def order(name: str, email: str, day: str, total: str) -> list[str]:
+    """A paid Shopify order at 10:00 New York time (EDT, UTC-4) of `day`, in USD."""
+    return [name, email, "paid", f"{day} 10:00:00 -0400", "USD", total, "0.00", "0.00", total, "", "web"]
+
+
+@dataclass
+class Night:
+    """One night's lake and the two warehouses built over it."""
+
+    incremental: Path
+    full: Path
+    log: str  # dbt's output of the incremental build
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.incremental), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+
+class Zone:
+    """A landing zone, its lake and the warehouse of the latest incremental build."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.landing, self.lake, self.builds = root / "landing", root / "lake", root / "builds"
+        self.builds.mkdir(parents=True)
+        self.contracts = load_contracts()
+        self.nights = 0
+        self.warehouse: Path | None = None  # the previous night's incremental build ("published")
+
+    def ingest(self, *, full_refresh: bool = False) -> None:
+        """One ingestion run (the files not yet in the lake as they are now) and identity resolution."""
+        self.nights += 1
+        report = ingest(self.landing, self.lake, self.contracts, salt=SALT, batch_id=f"night-{self.nights:02d}",
+                        full_refresh=full_refresh)
+        report.write(self.lake)
+        resolve_identities(self.lake)
+
+    def build(self, window: tuple[str | None, str | None] = (None, None)) -> Night:
+        """dbt incrementally into a copy of the previous build, and whole into an empty file."""
+        name = f"night-{self.nights:02d}"
+        incremental = self.builds / name / "touchline.duckdb"
+        incremental.parent.mkdir()
+        if self.warehouse is not None:
+            shutil.copyfile(self.warehouse, incremental)
+        variables = json.dumps({"window_start": window[0], "window_end": window[1]})
+        log = self.dbt(incremental, "--vars", variables)
+        full = self.builds / f"{name}-full" / "touchline.duckdb"
+        full.parent.mkdir()
+        self.dbt(full, "--full-refresh", "--vars", variables)  # the same vars: dbt's partial parsing still applies
+        self.warehouse = incremental
+        return Night(incremental, full, log)
+
+    def dbt(self, warehouse: Path, *args: str) -> str:
+        env = {DBT_WAREHOUSE_ENV: str(warehouse), "TOUCHLINE_LAKE": str(self.lake), "HOME": str(self.root),
+               "PATH": str(Path(sys.executable).parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+        command = [str(Path(sys.executable).with_name("dbt")), "build", "--select", *SELECT, "--indirect-selection", "cautious",
+                   *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(self.root / "target"),
+                   "--log-path", str(self.root / "logs")]
+        done = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+        return done.stdout
+
+
+def main_differences(left: Path, right: Path) -> list[str]:
+    """Tables of the main schema that differ between two warehouses (as multisets of rows, every column)."""
+    with duckdb.connect(str(left), read_only=True) as a, duckdb.connect(str(right), read_only=True) as b:
+        tables_a, tables_b = published_relations(a), published_relations(b)
+        found = [f"tables {sorted(tables_a)} != {sorted(tables_b)}"] if tables_a.keys() != tables_b.keys() else []
+        for name in sorted(tables_a.keys() & tables_b.keys()):
+            if tables_a[name] != tables_b[name]:
+                found.append(f"{name}: columns {tables_a[name]} != {tables_b[name]}")
+                continue
+            rows_a, rows_b = (con.execute(f'select * from main."{name}"').fetchall() for con in (a, b))
+            key = repr
+            if sorted(rows_a, key=key) != sorted(rows_b, key=key):
+                only_a = [r for r in rows_a if r not in rows_b]
+                only_b = [r for r in rows_b if r not in rows_a]
+                found.append(f"{name} ({len(rows_a)} vs {len(rows_b)} rows): e.g. {only_a[:2]} vs {only_b[:2]}")
+    return found
+
+
+def changed(night: Night, table: str) -> dict[str, int]:
+    """What the incremental build recomputed: reason -> rows of a change set table."""
+    return dict(night.query(f"select reason, count(*) from incremental.{table} group by reason order by reason"))
+
+
+@pytest.fixture(scope="module")
+def first_night(tmp_path_factory) -> Zone:
+    """The tiny landing zone (14 touchpoints of 4 people, 2 spend rows, 1 quarantined line), ingested
+    and built once: the published warehouse every test's first incremental night starts from."""
+    z = Zone(tmp_path_factory.mktemp("first-night"))
+    tiny_landing(z.landing)
+    z.ingest()
+    first = z.build()
+    assert main_differences(first.incremental, first.full) == []
+    assert first.query("select count(*) from fct_touchpoints") == [(14,)]
+    return z
+
+
+@pytest.fixture
+def zone(first_night, tmp_path) -> Zone:
+    """A copy of the first night's landing zone, lake and warehouse, for one test to change."""
+    root = tmp_path / "zone"
+    shutil.copytree(first_night.root, root, ignore=shutil.ignore_patterns("target", "logs"))
+    z = Zone.__new__(Zone)
+    z.__dict__ = dict(first_night.__dict__, root=root, landing=root / "landing", lake=root / "lake", builds=root / "builds",
+                      warehouse=root / first_night.warehouse.relative_to(first_night.root))
+    return z
+
+
+def assert_same_as_full_rebuild(night: Night) -> None:
+    assert main_differences(night.incremental, night.full) == []
+
+
+def test_a_new_day_adds_its_rows_and_recomputes_nothing_else(zone):
+    write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
+    zone.ingest()
+    with duckdb.connect(str(zone.warehouse)) as con:  # the table of a model since removed (it was one until this change)
+        con.execute("create table main.int_touchpoints_deduplicated as select 1 as touchpoint_id")
+    night = zone.build(("2026-10-21", "2026-10-21"))
+    assert_same_as_full_rebuild(night)  # the removed model's table was dropped (on-run-end)
+    assert "dropping" in night.log and "int_touchpoints_deduplicated" in night.log
+    assert changed(night, "inc_changed_files") == {"not built before": 1}
+    assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1}
+    assert night.query("select count(*) from fct_touchpoints") == [(15,)]
+    assert night.query("select person_key, occurred_at, revenue from fct_touchpoints where source_file like 'shopify_orders/2026-10-21/%'") == [
+        (BOB, datetime(2026, 10, 21, 14), 30.0)]
+
+
+def test_a_redelivered_file_replaces_its_rows_removed_rows_go(zone):
+    day = "2026-10-21"
+    write_export(zone.landing, "shopify_orders", day, [order("#4", "bob@example.com", day, "30.00"),
+                                                       order("#5", "erin@example.com", day, "20.00")])
+    zone.ingest()
+    assert_same_as_full_rebuild(zone.build((day, day)))
+    # re-delivered: #4 now 35.00, #5 gone; and the 10-15 file fixed (its cut line, quarantined, gone)
+    write_export(zone.landing, "shopify_orders", day, [order("#4", "bob@example.com", day, "35.00")])
+    write_export(zone.landing, "shopify_orders", "2026-10-15", [order("#2", "dan@example.com", "2026-10-15", "80.00")])
+    zone.ingest()
+    night = zone.build((day, day))  # the 10-15 file is outside the window: rebuilt because it changed
+    assert_same_as_full_rebuild(night)
+    assert night.query("select revenue from fct_touchpoints where touchpoint_type = 'purchase' and person_key = ?".replace("?", f"'{BOB}'")) == [(35.0,)]
+    assert night.query(f"select count(*) from fct_touchpoints where person_key = '{person_key('erin@example.com')}'") == [(0,)]
+    assert night.query("select count(*) from quarantine") == [(0,)]
+    assert night.query("select count(*) from fct_touchpoints") == [(15,)]  # 14 + #4
+
+
+def test_an_id_delivered_on_two_days_is_recomputed_from_all_its_deliveries(zone):
+    # order #3 (Alice, 50.00, landed 2026-10-20) delivered again on 10-22 with another total: the
+    # first delivery wins, so fct keeps 50.00
+    write_export(zone.landing, "shopify_orders", "2026-10-22", [order("#3", "alice@example.com", "2026-10-20", "55.00")])
+    zone.ingest()
+    night = zone.build(("2026-10-22", "2026-10-22"))
+    assert_same_as_full_rebuild(night)
+    purchase_3 = "select revenue, source_file from fct_touchpoints where revenue in (50, 55)"
+    assert night.query(purchase_3) == [(50.0, "shopify_orders/2026-10-20/export.csv")]
+    # the 10-20 file re-delivered without #3 (window: 10-20 only): #3 now comes from the 10-22
+    # file, outside the window
+    write_export(zone.landing, "shopify_orders", "2026-10-20", [])
+    zone.ingest()
+    night = zone.build(("2026-10-20", "2026-10-20"))
+    assert_same_as_full_rebuild(night)
+    assert night.query(purchase_3) == [(55.0, "shopify_orders/2026-10-22/export.csv")]
+    assert changed(night, "inc_changed_touchpoints") == {"first delivery changed or gone": 1}
+
+
+def test_an_identity_link_moves_old_touchpoints_to_the_merged_person(zone):
+    # Carol's only touchpoint is an anonymous click of 2026-10-04 (visitor vc). A click of 10-23
+    # carries both vc and her email: vc now resolves to her email key, the old click with it.
+    write_export(zone.landing, "ad_clicks", "2026-10-23", [["a9", "2026-10-23T09:00:00.000Z", "vc", "carol@example.com",
+                                                            "https://shop.example.com/", ""]])
+    zone.ingest()
+    night = zone.build(("2026-10-23", "2026-10-23"))
+    assert_same_as_full_rebuild(night)
+    assert night.query(f"select count(*) from fct_touchpoints where person_key = '{CAROL}'") == [(0,)]
+    assert night.query(f"select cast(occurred_at as date)::varchar from fct_touchpoints where person_key = '{CAROL_EMAIL}' order by 1") == [
+        ("2026-10-04",), ("2026-10-23",)]
+    assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1, "person resolved differently": 1}
+
+
+def test_a_file_removed_from_the_lake_loses_its_rows(zone):
+    # Alice's reward (referral_events/2026-10-15) removed from the landing zone, then a full refresh
+    # of ingestion: every file is read again (new batch), the reward's rows are deleted from the lake
+    (zone.landing / "referral_events" / "2026-10-15" / "export.csv").unlink()
+    zone.ingest(full_refresh=True)
+    night = zone.build(("2026-10-21", "2026-10-21"))  # nothing landed in the window
+    assert_same_as_full_rebuild(night)
+    assert night.query("select count(*) from fct_touchpoints where touchpoint_type = 'referral_reward'") == [(0,)]
+    assert night.query("select count(*) from fct_touchpoints") == [(13,)]
+    assert changed(night, "inc_changed_files")["gone from the lake"] == 1
+
+
+def test_a_night_that_failed_before_publishing_is_caught_up(zone):
+    # night 2 ingests 10-21 and fails before dbt; night 3 ingests 10-22 and builds with its window only
+    write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
+    zone.ingest()
+    write_export(zone.landing, "shopify_orders", "2026-10-22", [order("#6", "dan@example.com", "2026-10-22", "40.00")])
+    write_export(zone.landing, "google_ads_campaign_day", "2026-10-22", [["2026-10-22", "111", "Spring Sale - Search", "USD", "800", "8", "9.50"]],
+                 preamble="Campaign performance report\nOctober 22, 2026 - October 22, 2026\n")
+    zone.ingest()
+    night = zone.build(("2026-10-22", "2026-10-22"))
+    assert_same_as_full_rebuild(night)
+    assert night.query("select count(*), sum(revenue) from fct_touchpoints where touchpoint_type = 'purchase'") == [(5, 300.0)]  # 100+80+50+30+40
+    assert night.query("select count(*), round(sum(spend), 2) from fct_ad_spend") == [(3, 26.2)]
+    assert changed(night, "inc_changed_files") == {"not built before": 3}
