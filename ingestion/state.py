@@ -69,6 +69,18 @@ def save(lake: Path, rows: list[dict]) -> Path:
     return path
 
 
+def stale_days(lake: Path, contracts: dict[str, Contract], salt: str) -> set[date]:
+    """Landing days with files the lake holds as read with another contract, normalizer or salt than
+    the current ones: ingestion re-reads those files, but only in a run that covers their days (the
+    nightly schedule adds these days; orchestration/jobs.py). From the state alone: no file is read."""
+    contract_fps = {name: contract_fingerprint(c) for name, c in contracts.items()}
+    normalizer_fp, salt_fp = normalizer_fingerprint(), salt_fingerprint(salt)
+    return {row["landed_day"] for row in load(lake).values()
+            if row["source_system"] in contract_fps
+            and (row["contract_sha256"] != contract_fps[row["source_system"]] or row["normalizer_sha256"] != normalizer_fp
+                 or row["salt_fingerprint"] != salt_fp)}
+
+
 def contract_fingerprint(contract: Contract) -> str:
     """Of the contract's parsed definition: a comment or key order in its YAML changes nothing."""
     return hashlib.sha256(json.dumps(contract.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()

@@ -16,7 +16,7 @@ import dagster as dg
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.normalize import IDENTITY_MAP, is_full_refresh
+from orchestration.normalize import IDENTITY_MAP, is_full_refresh, rebuilds_days
 from orchestration.partitions import days_of_run
 from orchestration.resources import TouchlineResource
 from touchline import settings
@@ -90,7 +90,7 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         full_refresh = True
         context.log.info(f"{s.warehouse} predates the incremental models (no {LEDGER}): this build is a full rebuild")
     context.log.info(start_staging(s, context, full_refresh=full_refresh))
-    args = build_args(days_of_run(context), full_refresh=full_refresh)
+    args = build_args(days_of_run(context) if rebuilds_days(context.run.tags) else None, full_refresh=full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
     # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
     # has one writer): the events are kept until dbt is done, then each table's row count and
@@ -113,6 +113,7 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             yield event
     if failure is not None:
         raise failure
+    s.staging_owner.write_text(f"{staging_owner(context)}: built")
     if not context.is_subset:
         context.log.info(f"dbt docs: {write_dbt_docs(dbt, s)}")
 
@@ -129,8 +130,11 @@ def has_incremental_ledger(warehouse: Path) -> bool:
 
     if not warehouse.exists():
         return True
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("select count(*) from information_schema.tables where table_name = ?", [LEDGER]).fetchone()[0] > 0
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute("select count(*) from information_schema.tables where table_name = ?", [LEDGER]).fetchone()[0] > 0
+    except duckdb.Error:
+        return True  # held or broken: prepare_staging's copy says what to do about it
 
 
 def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:
@@ -140,21 +144,32 @@ def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, fu
     backfill launches assets once their parents are done: a selection whose models wait on different
     parents is split): those runs continue the staging file the backfill's first dbt run started, so
     that each builds on the tables the previous ones just built, and the one with the publish step
-    publishes them all. The owner of the staging file (the backfill, or the run) is written beside it.
-    Any other run starts afresh (touchline/publish.py: prepare_staging)."""
-    backfill = context.run.tags.get(BACKFILL_ID_TAG)
-    owner = f"backfill {backfill}" if backfill else f"run {context.run.run_id}"
+    publishes them all. Beside the staging file: its owner (the backfill, or the run) and whether its
+    last `dbt build` succeeded. Only a completed build is continued: a re-executed run of a backfill
+    whose dbt step failed half-way starts afresh, since a half-applied incremental build would hide
+    what changed. Any other run starts afresh too (touchline/publish.py: prepare_staging)."""
+    owner = staging_owner(context)
     marker = s.staging_owner
-    if backfill and context.is_subset and s.staging_warehouse.exists() and marker.exists() and marker.read_text() == owner:
+    backfill = context.run.tags.get(BACKFILL_ID_TAG)
+    if backfill and context.is_subset and s.staging_warehouse.exists() and marker.exists() and marker.read_text() == f"{owner}: built":
         return f"staging continues the build of {owner}"
     message = prepare_staging(s, from_published=context.is_subset or not full_refresh)
-    marker.write_text(owner)
+    marker.write_text(f"{owner}: building")
     return message
 
 
+def staging_owner(context: dg.AssetExecutionContext) -> str:
+    backfill = context.run.tags.get(BACKFILL_ID_TAG)
+    return f"backfill {backfill}" if backfill else f"run {context.run.run_id}"
+
+
 def build_args(days: tuple[date, date] | None, *, full_refresh: bool) -> list[str]:
-    """`dbt build` with the run's landing days as the incremental window (vars window_start and
-    window_end; none: no window) and --full-refresh when the run rebuilds everything."""
+    """`dbt build`, with --full-refresh when the run rebuilds everything, and with the landing days
+    whose rows every incremental model recomputes whatever changed (vars window_start and window_end)
+    when the run is a backfill of those days (`touchline run --from --to`: rebuilds them under the
+    current models). Without a window an incremental build recomputes exactly what changed in the
+    lake since the published build (models/incremental/): new, re-delivered and removed files, ids
+    they touch, people merged, whatever days the run covered."""
     window = {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()} if days else {}
     return ["build", *(["--vars", json.dumps(window)] if window else []), *(["--full-refresh"] if full_refresh else [])]
 

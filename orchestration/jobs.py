@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from ingestion import state
 from ingestion.contracts import Contract
 from ingestion.landing import DayBounds
 from ingestion.landing_zone import open_zone
@@ -51,12 +52,13 @@ def build_nightly_schedule(schedule: ScheduleSettings, contracts: dict[str, Cont
 
 def nightly_days(tick: datetime | None, timezone: str, contracts: dict[str, Contract],
                  partitions: dg.DailyPartitionsDefinition) -> DayBounds:
-    """The days a nightly run covers: yesterday in `timezone` (as of `tick`, or now) and every day
-    with a new or re-delivered file."""
+    """The days a nightly run covers: yesterday in `timezone` (as of `tick`, or now), every day with
+    a new or re-delivered file, and every day with files read with another contract, normalizer or
+    salt than the current ones (a new TOUCHLINE_SALT, a fixed contract: all of history is re-read)."""
     zone = ZoneInfo(timezone)
     yesterday = clamp(((tick or datetime.now(zone)).astimezone(zone) - timedelta(days=1)).date(), partitions)
     s = settings_module.load()
-    days = {yesterday}
+    days = {yesterday} | state.stale_days(s.lake, contracts, s.salt)
     if open_zone(s.landing).exists():
         days |= {f.day for f, _ in scan_landing(s.landing, s.lake, contracts, None, bounds(partitions)).new}
     return window(days, partitions)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from ingestion import storage
+from ingestion import state, storage
 from ingestion.contracts import Contract
 from ingestion.landing import LandedFile
 from ingestion.landing_zone import LandingZoneError
@@ -25,6 +25,7 @@ IDENTITY_MAP = dg.AssetKey(["lake", "identity_map"])
 QUALITY_REPORT = dg.AssetKey(["quality", "ingestion_report"])
 OWNERS = ["team:data-platform"]  # the ingestion side; the dbt models belong to analytics engineering (orchestration/dbt.py)
 FULL_REFRESH_TAG = "touchline/full_refresh"  # "true" on a run: re-ingest every landed file (like TOUCHLINE_FULL_REFRESH=1)
+REBUILD_DAYS_TAG = "touchline/rebuild_days"  # "true" on a run: dbt recomputes every row of the run's days (a backfill)
 
 
 def build_normalize_asset(contracts: dict[str, Contract], partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
@@ -78,6 +79,11 @@ def build_normalize_asset(contracts: dict[str, Contract], partitions: dg.DailyPa
         for gone in report.missing:
             context.log.warning(f"no longer in the landing zone: {gone['source_file']}; its rows stay in the lake "
                                 "(a full refresh removes them)")
+        elsewhere = sorted(d for d in state.stale_days(settings.lake, contracts, settings.salt) if not days[0] <= d <= days[1])
+        if elsewhere:
+            context.log.warning(f"{len(elsewhere)} landing days outside this run ({elsewhere[0]} to {elsewhere[-1]}) hold files read "
+                                "with another contract, normalizer or salt: the next nightly run re-reads them "
+                                "(or now: touchline run --from ... --to ...)")
         for gone in report.removed:
             context.log.warning(f"full refresh removed {gone['source_file']} from the lake: no longer in the landing zone")
         by_source = report.by_source()
@@ -126,6 +132,12 @@ def build_normalize_asset(contracts: dict[str, Contract], partitions: dg.DailyPa
 def is_full_refresh(setting: bool, tags: dict[str, str]) -> bool:
     """TOUCHLINE_FULL_REFRESH, or the run's touchline/full_refresh tag (`touchline run --full-refresh`, the UI)."""
     return setting or tags.get(FULL_REFRESH_TAG, "").lower() in ("1", "true", "yes")
+
+
+def rebuilds_days(tags: dict[str, str]) -> bool:
+    """A backfill of a date range (`touchline run --from --to`, or the tag set in the UI): the
+    warehouse recomputes every row of those days, not only what changed."""
+    return tags.get(REBUILD_DAYS_TAG, "").lower() in ("1", "true", "yes")
 
 
 def progress_lines(log: Callable[[str], None], every_seconds: float = 5.0) -> Callable[[LandedFile, int, int], None]:

@@ -72,8 +72,9 @@ def days_of_step(context: dg.AssetExecutionContext) -> DayBounds:
 
 
 def days_of_run(context: dg.AssetExecutionContext) -> DayBounds | None:
-    """The days the run covers, read by an unpartitioned step (dbt). A re-execution (from failure,
-    from the UI) does not copy the partition tags, so they are read from the run it re-executes."""
+    """The days the run covers, read by an unpartitioned step (dbt). A re-execution launched with
+    `dg.execute_job` gets only the tags it is given (`touchline rerun` passes them on); without them
+    they are read from the run it re-executes."""
     run = context.run
     days = days_of_tags(run.tags)
     while days is None and run.parent_run_id:

@@ -9,6 +9,7 @@ from pathlib import Path
 from touchline.demo.vendors import HEADERS
 
 SALT = "test-salt"
+OCTOBER_2026 = {"dagster/asset_partition_range_start": "2026-10-01", "dagster/asset_partition_range_end": "2026-10-31"}  # run tags
 
 
 def write_export(root: Path, source: str, day: str, rows: list[list[str]], *, name: str = "export.csv",

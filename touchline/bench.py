@@ -13,7 +13,8 @@ For each scale (a number of people simulated over a number of days):
    wait4(). Wall time per stage comes from the run's Dagster event log.
 4. one more night: the held-back day lands, the floor is measured again, and the pipeline runs
    again on the same lake, warehouse and instance. Ingestion reads only the night's new files
-   (the others are skipped as unchanged: ingestion/state.py); dbt still rebuilds every model.
+   (the others are skipped as unchanged: ingestion/state.py); dbt builds the fact tables
+   incrementally and rebuilds the marts (README: Incremental dbt builds).
 
 Stages (they add up to the wall time of the child process):
   startup           process start -> first event of the Dagster run: interpreter, imports,

@@ -119,12 +119,13 @@ def run(
         raise typer.Exit(2)
 
     from ingestion.contracts import ContractError
+    from ingestion.landing_zone import LandingZoneError
     from touchline.pipeline import run_pipeline
 
     console.print(f"Running the pipeline: landing {s.landing} -> warehouse {s.warehouse}")
     try:
-        outcome = run_pipeline(s, full_refresh=full_refresh, days=days)
-    except ContractError as exc:
+        outcome = run_pipeline(s, full_refresh=full_refresh, days=days, rebuild_days=days is not None)
+    except (ContractError, LandingZoneError) as exc:
         err.print(f"[red]Cannot run: {exc}[/red]")
         raise typer.Exit(2) from None
     outcome.print(console)

@@ -83,20 +83,23 @@ class RunOutcome:
         console.print("[green]OK[/green]" if self.success else "[red]FAILED[/red]: see above")
 
 
-def run_pipeline(settings: Settings, *, full_refresh: bool = False, days: DayBounds | None = None) -> RunOutcome:
+def run_pipeline(settings: Settings, *, full_refresh: bool = False, days: DayBounds | None = None,
+                 rebuild_days: bool = False) -> RunOutcome:
     """One run of nightly_job over `days` (first, last landing day: its daily partitions), by default
     every day with landed files or files in the lake. Ingestion reads only the new or changed files
     of those days unless `full_refresh` (or TOUCHLINE_FULL_REFRESH) asks it to read them all again
-    (ingestion/run.py); dbt then builds incrementally, or everything again on a full refresh."""
+    (ingestion/run.py); dbt then builds incrementally, or everything again on a full refresh.
+    `rebuild_days` (a backfill): dbt also recomputes every row of those days (orchestration/dbt.py)."""
     import dagster as dg
 
     defs = _prepare(settings)
     from orchestration.definitions import contracts, daily
-    from orchestration.normalize import FULL_REFRESH_TAG
+    from orchestration.normalize import FULL_REFRESH_TAG, REBUILD_DAYS_TAG
     from orchestration.partitions import landed_window, range_tags
 
     days = days or landed_window(settings.landing, settings.lake, contracts, daily, settings.quality.as_of())
-    tags = range_tags(days) | ({FULL_REFRESH_TAG: "true"} if full_refresh or settings.full_refresh else {})
+    tags = range_tags(days) | ({FULL_REFRESH_TAG: "true"} if full_refresh or settings.full_refresh else {}) \
+        | ({REBUILD_DAYS_TAG: "true"} if rebuild_days else {})
     job = defs.resolve_job_def("nightly_job")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG, tags=tags)
@@ -111,17 +114,21 @@ def rerun_from_failure(settings: Settings, run_id: str) -> RunOutcome:
 
     defs = _prepare(settings)
     from orchestration.definitions import nightly_job_definition
-    from orchestration.normalize import FULL_REFRESH_TAG
+    from orchestration.normalize import FULL_REFRESH_TAG, REBUILD_DAYS_TAG
 
     with dg.DagsterInstance.get() as instance:
         parent = instance.get_run_by_id(run_id)
         if parent is None:
             raise RerunError(f"no run {run_id!r} in the Dagster instance {settings.dagster_home}")
         if parent.job_name != "nightly_job":
-            raise RerunError(f"run {run_id} is a run of {parent.job_name}, not nightly_job")
+            raise RerunError(f"run {run_id} is a run of {parent.job_name}, not nightly_job: re-execute it from the UI")
         if parent.status != dg.DagsterRunStatus.FAILURE:
             raise RerunError(f"run {run_id} did not fail (status {parent.status.value}): there is nothing to re-execute")
-        kept = {k: v for k, v in parent.tags.items() if k.startswith("dagster/asset_partition") or k in ("dagster/partition", FULL_REFRESH_TAG)}
+        failed = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        if not failed:
+            raise RerunError(f"run {run_id} failed before any step ran (see it in the UI): start a new run instead")
+        kept = {k: v for k, v in parent.tags.items()
+                if k.startswith("dagster/asset_partition") or k in ("dagster/partition", FULL_REFRESH_TAG, REBUILD_DAYS_TAG)}
         result = dg.execute_job(dg.reconstructable(nightly_job_definition), instance, run_config=RUN_CONFIG, tags=kept,
                                 reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance), raise_on_error=False)
     return _outcome(settings, defs, result)

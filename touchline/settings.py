@@ -296,7 +296,15 @@ def _schedule(env: dict[str, str]) -> ScheduleSettings:
                             "(e.g. UTC, Europe/Berlin, America/New_York)") from None
     return ScheduleSettings(cron=cron, timezone=timezone,
                             sensor_interval_seconds=_number(env, "TOUCHLINE_SENSOR_INTERVAL_SECONDS", d.sensor_interval_seconds, int, 10),
-                            partitions_start=_day(env, "TOUCHLINE_PARTITIONS_START", d.partitions_start))
+                            partitions_start=_partitions_start(env, d.partitions_start))
+
+
+def _partitions_start(env: dict[str, str], default: date) -> date:
+    start = _day(env, "TOUCHLINE_PARTITIONS_START", default)
+    if start > datetime.now(UTC).date():
+        raise SettingsError(f"TOUCHLINE_PARTITIONS_START={env['TOUCHLINE_PARTITIONS_START']!r} is in the future: "
+                            "no landing day could be read (set it to the first day of your exports)")
+    return start
 
 
 def _day(env: dict[str, str], name: str, default: date | None) -> date | None:

@@ -67,5 +67,5 @@
     {%- set start, end = window_bound('window_start'), window_bound('window_end') -%}
     {%- if start -%}{%- do conditions.append(day ~ " >= date '" ~ start ~ "'") -%}{%- endif -%}
     {%- if end -%}{%- do conditions.append(day ~ " <= date '" ~ end ~ "'") -%}{%- endif -%}
-    {{ '(' ~ conditions | join(' and ') ~ ')' if conditions else 'true' }}
+    {{ '(' ~ conditions | join(' and ') ~ ')' if conditions else 'false' }}
 {%- endmacro %}

@@ -3,6 +3,7 @@ the lake does not hold as they are now; a full refresh reads everything again.""
 
 import hashlib
 import shutil
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -15,7 +16,7 @@ from ingestion.contracts import load_contracts
 from ingestion.run import ingest
 from orchestration.checks import rows_accounted_for
 from orchestration.resources import TouchlineResource
-from tests.helpers import SALT, write_export
+from tests.helpers import OCTOBER_2026, SALT, write_export
 from touchline import quality_report
 from touchline.settings import CONTRACTS_DIRS
 
@@ -202,6 +203,7 @@ def test_the_full_refresh_run_tag_reaches_the_ingestion_step(zone, tmp_path, mon
     every file on a run with that tag, and only the new ones without it."""
     from ingestion.contracts import load_contracts as load
     from orchestration.normalize import FULL_REFRESH_TAG, TOUCHPOINTS, build_normalize_asset
+    from orchestration.partitions import daily_partitions
 
     landing, lake = zone
     monkeypatch.setenv("TOUCHLINE_DATA", str(tmp_path))
@@ -209,14 +211,16 @@ def test_the_full_refresh_run_tag_reaches_the_ingestion_step(zone, tmp_path, mon
     monkeypatch.setenv("TOUCHLINE_SALT", SALT)
     for name in ("TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE", "TOUCHLINE_FULL_REFRESH"):
         monkeypatch.delenv(name, raising=False)
-    asset = build_normalize_asset(load())
+    asset = build_normalize_asset(load(), daily_partitions(date(2026, 1, 1)))
     resources = {"touchline": TouchlineResource()}
 
     def files_read(**kwargs) -> tuple[int, int]:
         with dg.instance_for_test() as instance:
-            result = dg.materialize([asset], resources=resources, instance=instance, **kwargs)
-        [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == TOUCHPOINTS]
-        meta = event.materialization.metadata
+            tags = OCTOBER_2026 | kwargs.pop("tags", {})  # the days of the test's landing zone
+            result = dg.materialize([asset], resources=resources, instance=instance, tags=tags, **kwargs)
+        events = [e for e in result.get_asset_materialization_events() if e.asset_key == TOUCHPOINTS]
+        assert len(events) == 31  # one per day of the run's range, each with the step's metadata
+        meta = events[0].materialization.metadata
         return meta["files"].value, meta["files_skipped"].value
 
     assert files_read() == (0, 3)

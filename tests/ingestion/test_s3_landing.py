@@ -6,6 +6,7 @@ with a message that names the URL.
 Requests go through a proxy (tests/s3_server.py) that can fail them on purpose."""
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +20,7 @@ from ingestion.landing import Stray, discover
 from ingestion.landing_zone import LandingZoneError
 from ingestion.object_store import ObjectStoreZone, filesystem
 from ingestion.run import ingest
-from tests.helpers import SALT, write_export
+from tests.helpers import OCTOBER_2026, SALT, write_export
 from tests.s3_server import FaultProxy, MotoServer, s3_env, upload_folder
 from tests.test_pipeline_end_to_end import tiny_landing
 from touchline.settings import ObjectStore
@@ -225,6 +226,7 @@ def test_touchline_run_refuses_a_missing_bucket_or_an_empty_prefix_before_starti
 
 def _normalize_run(tmp_path, monkeypatch, landing: str) -> dg.ExecuteInProcessResult:
     from orchestration.normalize import build_normalize_asset
+    from orchestration.partitions import daily_partitions
     from orchestration.resources import TouchlineResource
 
     monkeypatch.setenv("TOUCHLINE_DATA", str(tmp_path))
@@ -232,7 +234,8 @@ def _normalize_run(tmp_path, monkeypatch, landing: str) -> dg.ExecuteInProcessRe
     monkeypatch.setenv("TOUCHLINE_SALT", SALT)
     for name in ("TOUCHLINE_LAKE", "TOUCHLINE_WAREHOUSE", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
-    return dg.materialize([build_normalize_asset(CONTRACTS)], resources={"touchline": TouchlineResource()}, raise_on_error=False)
+    return dg.materialize([build_normalize_asset(CONTRACTS, daily_partitions(date(2026, 1, 1)))], resources={"touchline": TouchlineResource()},
+                          tags=OCTOBER_2026, raise_on_error=False)
 
 
 def test_the_ingestion_step_reads_s3_and_does_not_retry_a_missing_bucket(s3, proxy, tmp_path, monkeypatch):

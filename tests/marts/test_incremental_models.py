@@ -166,6 +166,20 @@ def test_a_new_day_adds_its_rows_and_recomputes_nothing_else(zone):
         (BOB, datetime(2026, 10, 21, 14), 30.0)]
 
 
+def test_without_a_window_only_what_changed_is_recomputed(zone):
+    """A night's build passes no window (orchestration/dbt.py): the new file's row and nothing else."""
+    write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
+    zone.ingest()
+    night = zone.build()
+    assert_same_as_full_rebuild(night)
+    assert changed(night, "inc_changed_files") == {"not built before": 1}
+    assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1}
+    zone.ingest()  # nothing landed since
+    again = zone.build()  # so nothing is recomputed
+    assert_same_as_full_rebuild(again)
+    assert changed(again, "inc_changed_files") == {} and changed(again, "inc_changed_touchpoints") == {}
+
+
 def test_a_redelivered_file_replaces_its_rows_removed_rows_go(zone):
     day = "2026-10-21"
     write_export(zone.landing, "shopify_orders", day, [order("#4", "bob@example.com", day, "30.00"),

@@ -34,6 +34,10 @@ def test_runs_of_one_backfill_continue_its_staging_build_and_others_start_afresh
     # the backfill's first dbt run starts from a copy of the published file, and builds version 2 on it
     assert start_staging(s, step("r1", backfill="b1"), full_refresh=False).startswith("staging starts from a copy of")
     rebuild(s, 2)
+    assert start_staging(s, step("r1b", backfill="b1"), full_refresh=False).startswith("staging starts from a copy of")
+    assert version(s.staging_warehouse) == 1  # r1's dbt build never completed: a half-applied build is not continued
+    rebuild(s, 2)
+    s.staging_owner.write_text("backfill b1: built")  # what the dbt step writes once `dbt build` succeeded
     # its next run builds on version 2, not on a new copy of version 1
     assert start_staging(s, step("r2", backfill="b1"), full_refresh=False) == "staging continues the build of backfill b1"
     assert version(s.staging_warehouse) == 2
@@ -46,7 +50,7 @@ def test_runs_of_one_backfill_continue_its_staging_build_and_others_start_afresh
     # a whole build on a full refresh starts empty, a whole night from the published file
     assert start_staging(s, step("r5", subset=False), full_refresh=True) == "staging starts empty"
     assert not s.staging_warehouse.exists()
-    assert s.staging_owner.read_text() == "run r5"
+    assert s.staging_owner.read_text() == "run r5: building"
     assert start_staging(s, step("r6", subset=False), full_refresh=False).startswith("staging starts from a copy of")
 
 

@@ -30,6 +30,7 @@ def landing(tmp_path, monkeypatch):
     root.mkdir()
     monkeypatch.setenv("TOUCHLINE_LANDING", str(root))
     monkeypatch.setenv("TOUCHLINE_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("TOUCHLINE_SALT", SALT)  # the salt the tests ingest with
     return root
 
 
@@ -93,6 +94,19 @@ def test_a_tick_also_covers_earlier_days_with_files_not_yet_ingested(landing):
     assert evaluate(schedule, MONDAY_BERLIN).partition_key_range == dg.PartitionKeyRange("2026-10-25", "2026-10-25")
 
 
+def test_after_a_salt_change_a_tick_covers_every_day_read_with_the_old_salt(landing, monkeypatch):
+    """A new TOUCHLINE_SALT changes every person key: the files of earlier days must be read again,
+    not only yesterday's (else old and new days would hold two keys for one person)."""
+    write_export(landing, "mailchimp_activity", "2026-10-20",
+                 [["a@example.com", "A", "A", *MAILCHIMP_ROW, "2026-10-20 10:00:00", ""]])
+    s = settings_module.load()
+    ingest(s.landing, s.lake, CONTRACTS, salt=SALT).write(s.lake)
+    schedule = schedule_of(WEEKDAYS_BERLIN)
+    assert evaluate(schedule, MONDAY_BERLIN).partition_key_range == dg.PartitionKeyRange("2026-10-25", "2026-10-25")
+    monkeypatch.setenv("TOUCHLINE_SALT", "a-new-secret")
+    assert evaluate(schedule, MONDAY_BERLIN).partition_key_range == dg.PartitionKeyRange("2026-10-20", "2026-10-25")
+
+
 def test_the_definitions_use_the_configured_schedule(monkeypatch):
     """orchestration.definitions builds the schedule from the environment it is loaded in."""
     import importlib
@@ -120,6 +134,8 @@ def test_the_definitions_use_the_configured_schedule(monkeypatch):
     ({"TOUCHLINE_SENSOR_INTERVAL_SECONDS": "5"}, "TOUCHLINE_SENSOR_INTERVAL_SECONDS='5' must be at least 10"),
     ({"TOUCHLINE_SENSOR_INTERVAL_SECONDS": "1m"}, "TOUCHLINE_SENSOR_INTERVAL_SECONDS='1m' is not a whole number"),
     ({"TOUCHLINE_FULL_REFRESH": "please"}, "TOUCHLINE_FULL_REFRESH='please' is not a yes/no value"),
+    ({"TOUCHLINE_PARTITIONS_START": "1.1.2026"}, "TOUCHLINE_PARTITIONS_START='1.1.2026' is not a YYYY-MM-DD date"),
+    ({"TOUCHLINE_PARTITIONS_START": "2999-01-01"}, "TOUCHLINE_PARTITIONS_START='2999-01-01' is in the future"),
 ])
 def test_bad_values_are_refused_naming_the_variable(env, message):
     with pytest.raises(SettingsError) as raised:

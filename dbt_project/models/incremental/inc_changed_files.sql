@@ -1,7 +1,7 @@
 -- The landed files this build rebuilds, per lake table: file versions the previous build did not
 -- read (new, re-delivered, re-ingested: another batch), files gone from the lake (a full refresh
 -- of ingestion removed them, or a re-delivery has no rows left for this table), and every file
--- landed in the window (vars window_start / window_end). Compared with what the previous build
+-- landed in the window (vars window_start / window_end: a backfill's days; none by default). Compared with what the previous build
 -- read (inc_lake_files), not with what ingestion says it did: a night that ingested and then
 -- failed before publishing is caught up by the next one, whatever its window.
 -- Empty on a full refresh or a first build: every incremental model then builds whole.
