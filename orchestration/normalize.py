@@ -131,13 +131,18 @@ def build_normalize_asset(contracts: dict[str, Contract], partitions: dg.DailyPa
 
 def is_full_refresh(setting: bool, tags: dict[str, str]) -> bool:
     """TOUCHLINE_FULL_REFRESH, or the run's touchline/full_refresh tag (`touchline run --full-refresh`, the UI)."""
-    return setting or tags.get(FULL_REFRESH_TAG, "").lower() in ("1", "true", "yes")
+    return setting or tag_is_set(tags, FULL_REFRESH_TAG)
 
 
 def rebuilds_days(tags: dict[str, str]) -> bool:
     """A backfill of a date range (`touchline run --from --to`, or the tag set in the UI): the
     warehouse recomputes every row of those days, not only what changed."""
-    return tags.get(REBUILD_DAYS_TAG, "").lower() in ("1", "true", "yes")
+    return tag_is_set(tags, REBUILD_DAYS_TAG)
+
+
+def tag_is_set(tags: dict[str, str], name: str) -> bool:
+    """A yes/no run tag (set in the CLI or typed in the UI's launchpad): 1, true or yes."""
+    return tags.get(name, "").lower() in ("1", "true", "yes")
 
 
 def progress_lines(log: Callable[[str], None], every_seconds: float = 5.0) -> Callable[[LandedFile, int, int], None]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from datetime import date
 from pathlib import Path
 
+from orchestration.partitions import range_tags
 from touchline.demo.vendors import HEADERS
 
 SALT = "test-salt"
-OCTOBER_2026 = {"dagster/asset_partition_range_start": "2026-10-01", "dagster/asset_partition_range_end": "2026-10-31"}  # run tags
+OCTOBER_2026 = range_tags((date(2026, 10, 1), date(2026, 10, 31)))  # the tags of a run over October 2026
 
 
 def write_export(root: Path, source: str, day: str, rows: list[list[str]], *, name: str = "export.csv",
