@@ -234,7 +234,6 @@ def _write(lake: Path, contract: Contract, landed: LandedFile, result: FileResul
 
 def resolve_identities(lake: Path) -> pl.DataFrame:
     """Union every identity link in the lake and write identity_map (alias key -> person key)."""
-    links = pl.scan_parquet(storage.table_glob(lake, "identity_links")).collect()
-    mapping = identity.resolve(links)
+    mapping = identity.resolve(pl.scan_parquet(storage.table_glob(lake, "identity_links")))
     storage.write_parquet_atomic(mapping, lake / "identity_map" / "identity_map.parquet")
     return mapping
