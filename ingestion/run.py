@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -146,14 +149,18 @@ def ingest(
         else:
             todo.append((landed, reason))
 
-    for done, (landed, reason) in enumerate(todo, start=1):
+    def normalize_and_write(landed: LandedFile) -> tuple[dict, list[dict]]:
         contract = contracts[landed.source]
         read = functools.partial(zone.read_bytes, landed.relative)
         result = normalize_source(contract, read, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
-        stats = result.stats() | {"day": landed.day.isoformat()}
+        return result.stats(), result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts()
+
+    for done, ((landed, reason), (stats, examples)) in enumerate(zip(todo, _in_order(normalize_and_write, [f for f, _ in todo])), start=1):
+        contract = contracts[landed.source]
+        stats = stats | {"day": landed.day.isoformat()}
         report.files.append(stats | {"reason": reason})
-        report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
+        report.quarantine_examples.extend(examples)
         current[landed.relative] = {
             **{k: stats[k] for k in ("source_system", "source_file", "file_sha256", "rows_read", "rows_loaded",
                                      "rows_quarantined", "duplicates_dropped", "file_rejected")},
@@ -186,6 +193,29 @@ def ingest(
                 report.missing.append(entry)
     report.state = [row for row in current.values() if row.get("file_sha256")]  # an unreadable file is retried
     return report
+
+
+INGEST_THREADS = 2  # files normalized at once: Polars releases the GIL, so the two cores overlap
+
+
+def _in_order(work: Callable[[LandedFile], tuple[dict, list[dict]]], files: list[LandedFile]) -> Iterator[tuple[dict, list[dict]]]:
+    """work(file) for each file, INGEST_THREADS files at a time, the results in the files' order.
+    At most twice as many files as threads are in flight, so memory follows the largest files, not
+    their number. An exception (a landing zone that cannot be read) is raised at its file's turn,
+    after the files before it are done; files already started finish first."""
+    if INGEST_THREADS <= 1 or len(files) <= 1:
+        yield from map(work, files)
+        return
+    with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest") as pool:
+        pending: deque[Future] = deque()
+        queue = iter(files)
+        for landed in itertools.islice(queue, 2 * INGEST_THREADS):
+            pending.append(pool.submit(work, landed))
+        while pending:
+            result = pending.popleft().result()
+            for landed in itertools.islice(queue, 1):
+                pending.append(pool.submit(work, landed))
+            yield result
 
 
 def _why_read(lake: Path, zone: LandingZone, landed: LandedFile, prev: dict | None, contract_fp: str, normalizer_fp: str, salt_fp: str,
