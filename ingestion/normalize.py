@@ -112,10 +112,7 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
 
     parsed = frame.with_columns(parsing.key_expr(contract).alias(KEY), *parsing.field_exprs(contract))
     parsed = parsing.derive(contract, parsed)
-    parsed = parsed.with_columns(validation.reason_expr(contract, lineage.ingested_at))
-
-    bad = parsed.filter(pl.col(REASON).is_not_null())
-    good = parsed.filter(pl.col(REASON).is_null())
+    good, bad = validation.split(contract, parsed, lineage.ingested_at)
     quarantine = pl.concat([_quarantine_rows(contract, bad, vendor_cols, lineage), _reject_rows(contract, raw, lineage)])
     rows, links = _target_rows(contract, good, lineage)
 
