@@ -23,6 +23,7 @@ KINDS = ("email", "anon", "contact", "click")  # identifiers, in order of prefer
 # Relations between people, linked the same way but never merged: the code a person owns and the
 # code a person was referred with (the referrer is the owner of that code).
 REFERRAL_KINDS = ("referral_code", "referred_by")
+ALL_KINDS = (*KINDS, *REFERRAL_KINDS)
 
 
 def sha(text: pl.Expr) -> pl.Expr:
@@ -33,6 +34,11 @@ def sha(text: pl.Expr) -> pl.Expr:
 def key(kind: str, value: pl.Expr, salt: str, system: str | None = None) -> pl.Expr:
     namespace = f"{salt}|{kind}|" + (f"{system}|" if system else "")
     return sha(pl.concat_str([pl.lit(namespace), value]))
+
+
+def key_column(kind: str) -> str:
+    """The column a normalized frame holds a kind's key in while its rows and links are built."""
+    return f"__key_{kind}"
 
 
 def key_exprs(salt: str, contact_system: str | None) -> dict[str, pl.Expr]:
@@ -56,17 +62,17 @@ def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
     base = frame.select(
         pl.col("person_key"),
         pl.col("person_key_kind"),
-        *(expr.alias(f"__key_{kind}") for kind, expr in keys.items()),
+        *(expr.alias(key_column(kind)) for kind, expr in keys.items()),
         pl.col("source_file"),
         pl.col("source_row"),
     )
     parts = [
         base.select(
             "person_key", "person_key_kind",
-            pl.col(f"__key_{kind}").alias("linked_key"), pl.lit(kind).alias("linked_kind"),
+            pl.col(key_column(kind)).alias("linked_key"), pl.lit(kind).alias("linked_kind"),
             "source_file", "source_row",
         )
-        for kind in (*KINDS, *REFERRAL_KINDS)
+        for kind in ALL_KINDS
     ]
     out = pl.concat(parts).filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
     return out.unique(["person_key", "linked_key"], keep="first", maintain_order=True)

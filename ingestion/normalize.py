@@ -165,8 +165,11 @@ def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> t
             *_lineage_exprs(lineage),
         )
         return out.select([pl.col(n).cast(t) for n, t in target.items()]), schema.empty_frame("identity_links")
-    keys = identity.key_exprs(lineage.salt, contract.contact_system)
-    out = frame.with_columns(
+    keyed = frame.with_columns(  # each identifier hashed once, as a column
+        expr.alias(identity.key_column(kind)) for kind, expr in identity.key_exprs(lineage.salt, contract.contact_system).items()
+    )
+    keys = {kind: pl.col(identity.key_column(kind)) for kind in identity.ALL_KINDS}
+    out = keyed.with_columns(
         record_id.alias("touchpoint_id"),
         identity.person_key(keys).alias("person_key"),
         pl.coalesce([pl.when(keys[k].is_not_null()).then(pl.lit(k)) for k in ("email", "anon", "contact")]).alias("person_key_kind"),

@@ -6,6 +6,8 @@ validation.py compares it with the vendor's text to quarantine the row with a re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from ingestion import classification
@@ -84,10 +86,43 @@ def key_expr(contract: Contract) -> pl.Expr:
     return pl.when(pl.all_horizontal([p.is_null() for p in parts])).then(None).otherwise(key)
 
 
-def query_param(url: pl.Expr, param: str) -> pl.Expr:
-    value = url.str.extract(rf"[?&]{param}=([^&#]*)", 1)
-    value = value.str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True)
-    return pl.when(value == "").then(None).otherwise(value)
+def url_part_names(fields: set[str]) -> list[str]:
+    """The columns url_parts adds for a contract with these fields."""
+    return ["landing_page", *(u for u in UTM_FIELDS if u not in fields), *(f for f in ("click_id", "campaign_id") if f not in fields)]
+
+
+def url_parts(values: pl.DataFrame, fields: set[str]) -> pl.DataFrame:
+    """The landing page, utm_* (those the contract does not fill), click id and campaign id of each
+    `landing_url`: a parameter's first `[?&]name=value`, '+' and '%20' read as spaces, empty as null.
+
+    A URL is searched for a parameter only if it contains `name=` at all (the regex cannot match
+    otherwise), and each value is extracted once into a column before it is cleaned."""
+    url = pl.col("landing_url")
+    utms = [u for u in UTM_FIELDS if u not in fields]
+    params = [*utms, *([] if "click_id" in fields else CLICK_ID_PARAMS), *([] if "campaign_id" in fields else CAMPAIGN_ID_PARAMS)]
+    raw = values.with_columns(
+        url.str.replace(r"[?#].*$", "").alias("landing_page"),
+        *(pl.when(url.str.contains(f"{p}=", literal=True)).then(url).str.extract(rf"[?&]{p}=([^&#]*)", 1).alias(f"__qp_{p}")
+          for p in params),
+    )
+    spaced = raw.with_columns(
+        pl.col(f"__qp_{p}").str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True) for p in params
+    )
+    param = {p: pl.when(pl.col(f"__qp_{p}") == "").then(None).otherwise(pl.col(f"__qp_{p}")) for p in params}
+    out = spaced.with_columns(
+        *(param[u].alias(u) for u in utms),
+        *([] if "click_id" in fields else [pl.coalesce([param[p] for p in CLICK_ID_PARAMS]).alias("click_id")]),
+        *([] if "campaign_id" in fields else [pl.coalesce([param[p] for p in CAMPAIGN_ID_PARAMS]).alias("campaign_id")]),
+    )
+    return out.drop(f"__qp_{p}" for p in params)
+
+
+def on_distinct(frame: pl.DataFrame, inputs: list[str], build: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """The frame with the columns `build` adds to the distinct combinations of its `inputs` columns
+    (row-wise values of those columns only), joined back: URL parsing and the classification
+    regexes run on a file's distinct URLs, campaigns and utm values instead of on every row."""
+    values = build(frame.select(inputs).unique())
+    return frame.join(values, on=inputs, how="left", nulls_equal=True, maintain_order="left")
 
 
 def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
@@ -95,16 +130,11 @@ def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
     if contract.target != "touchpoints":
         return frame
     fields = set(contract.fields)
+    if "landing_url" in fields:
+        frame = on_distinct(frame, ["landing_url"], lambda values: url_parts(values, fields))
+    else:  # every part of a missing URL is null
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in url_part_names(fields))
     cols: list[pl.Expr] = []
-    url = pl.col("landing_url") if "landing_url" in fields else pl.lit(None, dtype=pl.String)
-    cols.append(url.str.replace(r"[?#].*$", "").alias("landing_page"))
-    for utm in UTM_FIELDS:
-        if utm not in fields:
-            cols.append(query_param(url, utm).alias(utm))
-    if "click_id" not in fields:
-        cols.append(pl.coalesce([query_param(url, p) for p in CLICK_ID_PARAMS]).alias("click_id"))
-    if "campaign_id" not in fields:
-        cols.append(pl.coalesce([query_param(url, p) for p in CAMPAIGN_ID_PARAMS]).alias("campaign_id"))
     for name in ("email", "anonymous_id", "contact_id", "referrer_email", "referral_code", "referred_by_code",
                  "campaign_name", "revenue",
                  "currency", "score", "score_scale", "channel", "journey_stage", "need"):
@@ -112,15 +142,17 @@ def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
             dtype = pl.Float64 if name in ("revenue", "score") else pl.String
             cols.append(pl.lit(None, dtype=dtype).alias(name))
     frame = frame.with_columns(cols)
+    frame = on_distinct(frame, ["utm_source", "utm_medium"],
+                        lambda values: values.with_columns(classification.channel_from_utm().alias("__channel_of_utm")))
+    need_inputs = ["campaign_name", "utm_campaign", "landing_page", "touchpoint_type"]
+    frame = on_distinct(frame, need_inputs,
+                        lambda values: values.with_columns(classification.need_of(need_inputs[:3]).alias("__need_of_text")))
     return frame.with_columns(
         pl.coalesce(
             pl.col("channel"),
-            classification.channel_from_utm(),
+            pl.col("__channel_of_utm"),
             pl.lit(contract.channel_default or "other"),
         ).alias("channel"),
         pl.coalesce(pl.col("journey_stage"), classification.stage_of_type()).alias("journey_stage"),
-        pl.coalesce(
-            pl.col("need"),
-            classification.need_of(["campaign_name", "utm_campaign", "landing_page"]),
-        ).alias("need"),
-    )
+        pl.coalesce(pl.col("need"), pl.col("__need_of_text")).alias("need"),
+    ).drop("__channel_of_utm", "__need_of_text")
