@@ -149,14 +149,27 @@ def ingest(
         else:
             todo.append((landed, reason))
 
-    def normalize_and_write(landed: LandedFile) -> tuple[dict, list[dict]]:
+    def fetch(landed: LandedFile) -> Callable[[], bytes]:
+        """The file's bytes, read here, in the files' order: a landing zone that fails stops the run
+        at that file, before any later one is requested."""
+        try:
+            data = zone.read_bytes(landed.relative)
+        except OSError as exc:  # this file's fault: normalize_source rejects it with the reason
+            error = exc
+
+            def fail() -> bytes:
+                raise error
+            return fail
+        return lambda: data
+
+    def normalize_and_write(landed: LandedFile, read: Callable[[], bytes]) -> tuple[dict, list[dict]]:
         contract = contracts[landed.source]
-        read = functools.partial(zone.read_bytes, landed.relative)
         result = normalize_source(contract, read, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
         return result.stats(), result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts()
 
-    for done, ((landed, reason), (stats, examples)) in enumerate(zip(todo, _in_order(normalize_and_write, [f for f, _ in todo])), start=1):
+    files_todo = [f for f, _ in todo]
+    for done, ((landed, reason), (stats, examples)) in enumerate(zip(todo, _in_order(files_todo, fetch, normalize_and_write)), start=1):
         contract = contracts[landed.source]
         stats = stats | {"day": landed.day.isoformat()}
         report.files.append(stats | {"reason": reason})
@@ -198,23 +211,28 @@ def ingest(
 INGEST_THREADS = 2  # files normalized at once: Polars releases the GIL, so the two cores overlap
 
 
-def _in_order(work: Callable[[LandedFile], tuple[dict, list[dict]]], files: list[LandedFile]) -> Iterator[tuple[dict, list[dict]]]:
-    """work(file) for each file, INGEST_THREADS files at a time, the results in the files' order.
-    At most twice as many files as threads are in flight, so memory follows the largest files, not
-    their number. An exception (a landing zone that cannot be read) is raised at its file's turn,
-    after the files before it are done; files already started finish first."""
+def _in_order(files: list[LandedFile], fetch: Callable[[LandedFile], Callable[[], bytes]],
+              work: Callable[[LandedFile, Callable[[], bytes]], tuple[dict, list[dict]]]) -> Iterator[tuple[dict, list[dict]]]:
+    """work(file, fetch(file)) for each file, INGEST_THREADS files at a time, the results in the
+    files' order. `fetch` runs here, one file after the other, so an error reading the landing zone
+    stops the run at its file (the files already handed out finish first); at most twice as many
+    files as threads are in flight, so memory follows the largest files, not their number."""
     if INGEST_THREADS <= 1 or len(files) <= 1:
-        yield from map(work, files)
+        for landed in files:
+            yield work(landed, fetch(landed))
         return
     with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest") as pool:
         pending: deque[Future] = deque()
         queue = iter(files)
-        for landed in itertools.islice(queue, 2 * INGEST_THREADS):
-            pending.append(pool.submit(work, landed))
+
+        def submit(count: int) -> None:
+            for landed in itertools.islice(queue, count):
+                pending.append(pool.submit(work, landed, fetch(landed)))
+
+        submit(2 * INGEST_THREADS)
         while pending:
             result = pending.popleft().result()
-            for landed in itertools.islice(queue, 1):
-                pending.append(pool.submit(work, landed))
+            submit(1)
             yield result
 
 
