@@ -59,22 +59,16 @@ def person_key(keys: dict[str, pl.Expr]) -> pl.Expr:
 
 def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
     """(person_key, linked_key, linked_kind) for every other identifier on each record."""
-    base = frame.select(
+    long = frame.select(
         pl.col("person_key"),
         pl.col("person_key_kind"),
-        *(expr.alias(key_column(kind)) for kind, expr in keys.items()),
+        *(expr.alias(kind) for kind, expr in keys.items()),
         pl.col("source_file"),
         pl.col("source_row"),
-    )
-    parts = [
-        base.select(
-            "person_key", "person_key_kind",
-            pl.col(key_column(kind)).alias("linked_key"), pl.lit(kind).alias("linked_kind"),
-            "source_file", "source_row",
-        )
-        for kind in ALL_KINDS
-    ]
-    out = pl.concat(parts).filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
+    ).unpivot(ALL_KINDS, index=["person_key", "person_key_kind", "source_file", "source_row"],
+              variable_name="linked_kind", value_name="linked_key")  # kind by kind, each in the rows' order
+    long = long.select("person_key", "person_key_kind", "linked_key", "linked_kind", "source_file", "source_row")
+    out = long.filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
     return out.unique(["person_key", "linked_key"], keep="first", maintain_order=True)
 
 

@@ -6,12 +6,13 @@ validation.py compares it with the vendor's text to quarantine the row with a re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import polars as pl
 
 from ingestion import classification
-from ingestion.contracts import TARGET_FIELDS, Contract, FieldSpec
+from ingestion.contracts import TARGET_FIELDS, Contract, FieldSpec, per_contract
 
 KEY = "__key"
 CLICK_ID_PARAMS = ("gclid", "fbclid", "msclkid", "ttclid", "dclid")
@@ -46,7 +47,8 @@ def raw_value(spec: FieldSpec) -> pl.Expr:
     return pl.coalesce([text(c) for c in (spec.column, *spec.fallback_columns)]) if spec.fallback_columns else text(spec.column)
 
 
-def field_exprs(contract: Contract) -> list[pl.Expr]:
+@per_contract
+def field_exprs(contract: Contract) -> tuple[pl.Expr, ...]:
     types = TARGET_FIELDS[contract.target]
     exprs = []
     for name, spec in contract.fields.items():
@@ -65,7 +67,7 @@ def field_exprs(contract: Contract) -> list[pl.Expr]:
         elif ftype == "datetime":
             value = parse_timestamp(value, spec.format, contract.timezone)
         exprs.append(value.alias(name))
-    return exprs
+    return tuple(exprs)
 
 
 def parse_timestamp(value: pl.Expr, fmt: str | None, timezone: str) -> pl.Expr:
@@ -78,6 +80,7 @@ def parse_timestamp(value: pl.Expr, fmt: str | None, timezone: str) -> pl.Expr:
     return parsed.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
+@per_contract
 def key_expr(contract: Contract) -> pl.Expr:
     """The vendor record key; email parts normalized so case and spaces do not make new keys."""
     email_cols = {s.column for n, s in contract.fields.items() if TARGET_FIELDS[contract.target][n] == "email"}
@@ -86,35 +89,39 @@ def key_expr(contract: Contract) -> pl.Expr:
     return pl.when(pl.all_horizontal([p.is_null() for p in parts])).then(None).otherwise(key)
 
 
-def url_part_names(fields: set[str]) -> list[str]:
+def url_part_names(fields: frozenset[str]) -> list[str]:
     """The columns url_parts adds for a contract with these fields."""
     return ["landing_page", *(u for u in UTM_FIELDS if u not in fields), *(f for f in ("click_id", "campaign_id") if f not in fields)]
 
 
-def url_parts(values: pl.DataFrame, fields: set[str]) -> pl.DataFrame:
+def url_parts(values: pl.DataFrame, fields: frozenset[str]) -> pl.DataFrame:
     """The landing page, utm_* (those the contract does not fill), click id and campaign id of each
     `landing_url`: a parameter's first `[?&]name=value`, '+' and '%20' read as spaces, empty as null.
 
     A URL is searched for a parameter only if it contains `name=` at all (the regex cannot match
     otherwise), and each value is extracted once into a column before it is cleaned."""
+    extract, space, clean, scratch = _url_exprs(fields)
+    return values.with_columns(extract).with_columns(space).with_columns(clean).drop(scratch)
+
+
+@functools.cache
+def _url_exprs(fields: frozenset[str]) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[str]]:
     url = pl.col("landing_url")
     utms = [u for u in UTM_FIELDS if u not in fields]
     params = [*utms, *([] if "click_id" in fields else CLICK_ID_PARAMS), *([] if "campaign_id" in fields else CAMPAIGN_ID_PARAMS)]
-    raw = values.with_columns(
+    extract = [
         url.str.replace(r"[?#].*$", "").alias("landing_page"),
         *(pl.when(url.str.contains(f"{p}=", literal=True)).then(url).str.extract(rf"[?&]{p}=([^&#]*)", 1).alias(f"__qp_{p}")
           for p in params),
-    )
-    spaced = raw.with_columns(
-        pl.col(f"__qp_{p}").str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True) for p in params
-    )
+    ]
+    space = [pl.col(f"__qp_{p}").str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True) for p in params]
     param = {p: pl.when(pl.col(f"__qp_{p}") == "").then(None).otherwise(pl.col(f"__qp_{p}")) for p in params}
-    out = spaced.with_columns(
+    clean = [
         *(param[u].alias(u) for u in utms),
         *([] if "click_id" in fields else [pl.coalesce([param[p] for p in CLICK_ID_PARAMS]).alias("click_id")]),
         *([] if "campaign_id" in fields else [pl.coalesce([param[p] for p in CAMPAIGN_ID_PARAMS]).alias("campaign_id")]),
-    )
-    return out.drop(f"__qp_{p}" for p in params)
+    ]
+    return extract, space, clean, [f"__qp_{p}" for p in params]
 
 
 def on_distinct(frame: pl.DataFrame, inputs: list[str], build: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
@@ -129,25 +136,32 @@ def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
     """Columns every touchpoint has that the contract does not fill directly."""
     if contract.target != "touchpoints":
         return frame
-    fields = set(contract.fields)
+    fields = frozenset(contract.fields)
     if "landing_url" in fields:
         frame = on_distinct(frame, ["landing_url"], lambda values: url_parts(values, fields))
     else:  # every part of a missing URL is null
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in url_part_names(fields))
-    cols: list[pl.Expr] = []
+    missing, channel, need, final = _derive_exprs(contract)
+    frame = frame.with_columns(missing)
+    frame = on_distinct(frame, ["utm_source", "utm_medium"], lambda values: values.with_columns(channel))
+    frame = on_distinct(frame, list(NEED_INPUTS), lambda values: values.with_columns(need))
+    return frame.with_columns(final).drop("__channel_of_utm", "__need_of_text")
+
+
+NEED_INPUTS = ("campaign_name", "utm_campaign", "landing_page", "touchpoint_type")
+
+
+@per_contract
+def _derive_exprs(contract: Contract) -> tuple[list[pl.Expr], pl.Expr, pl.Expr, list[pl.Expr]]:
+    fields = set(contract.fields)
+    missing: list[pl.Expr] = []
     for name in ("email", "anonymous_id", "contact_id", "referrer_email", "referral_code", "referred_by_code",
                  "campaign_name", "revenue",
                  "currency", "score", "score_scale", "channel", "journey_stage", "need"):
         if name not in fields:
             dtype = pl.Float64 if name in ("revenue", "score") else pl.String
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    frame = frame.with_columns(cols)
-    frame = on_distinct(frame, ["utm_source", "utm_medium"],
-                        lambda values: values.with_columns(classification.channel_from_utm().alias("__channel_of_utm")))
-    need_inputs = ["campaign_name", "utm_campaign", "landing_page", "touchpoint_type"]
-    frame = on_distinct(frame, need_inputs,
-                        lambda values: values.with_columns(classification.need_of(need_inputs[:3]).alias("__need_of_text")))
-    return frame.with_columns(
+            missing.append(pl.lit(None, dtype=dtype).alias(name))
+    final = [
         pl.coalesce(
             pl.col("channel"),
             pl.col("__channel_of_utm"),
@@ -155,4 +169,7 @@ def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
         ).alias("channel"),
         pl.coalesce(pl.col("journey_stage"), classification.stage_of_type()).alias("journey_stage"),
         pl.coalesce(pl.col("need"), pl.col("__need_of_text")).alias("need"),
-    ).drop("__channel_of_utm", "__need_of_text")
+    ]
+    channel = classification.channel_from_utm().alias("__channel_of_utm")
+    need = classification.need_of(list(NEED_INPUTS[:3])).alias("__need_of_text")
+    return missing, channel, need, final

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from ingestion.contracts import ANSWER, ENUM_FIELDS, QUESTION, REQUIRED_FIELDS, TARGET_FIELDS, Contract
+from ingestion.contracts import ANSWER, ENUM_FIELDS, QUESTION, REQUIRED_FIELDS, TARGET_FIELDS, Contract, per_contract
 from ingestion.parsing import KEY, raw_value
 from ingestion.readers import ROW
 
@@ -21,9 +21,9 @@ def split(contract: Contract, frame: pl.DataFrame, ingested_at: datetime) -> tup
 
     The conditions are evaluated for every row; the reasons (text naming column and value) only
     for the rows that meet one, so a clean file costs no string building."""
-    checks = _checks(contract, ingested_at)
+    checks, suspect_expr = _checks(contract, ingested_at)
     frame = frame.with_columns(pl.col(ROW).min().over(KEY).alias(FIRST_ROW))
-    suspect = frame.select(pl.any_horizontal([cond for cond, _ in checks]).fill_null(False)).to_series()
+    suspect = frame.select(suspect_expr).to_series()
     if not suspect.any():
         return frame, frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias(REASON))
     rated = frame.filter(suspect).with_columns(_reason(checks))
@@ -36,14 +36,15 @@ def split(contract: Contract, frame: pl.DataFrame, ingested_at: datetime) -> tup
     return good, bad
 
 
-def _reason(checks: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+def _reason(checks: tuple[tuple[pl.Expr, pl.Expr], ...]) -> pl.Expr:
     """All of a row's problems, '; '-joined, or null for a good row."""
     reason = pl.concat_str([pl.when(cond).then(msg) for cond, msg in checks], separator="; ", ignore_nulls=True)
     return pl.when(reason == "").then(None).otherwise(reason).alias(REASON)
 
 
-def _checks(contract: Contract, ingested_at: datetime) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(condition, message) of every problem a row of this contract can have."""
+@per_contract
+def _checks(contract: Contract, ingested_at: datetime) -> tuple[tuple[tuple[pl.Expr, pl.Expr], ...], pl.Expr]:
+    """(condition, message) of every problem a row of this contract can have, and whether any is met."""
     checks: list[tuple[pl.Expr, pl.Expr]] = []
 
     def problem(cond: pl.Expr, *parts: pl.Expr | str) -> None:
@@ -91,4 +92,4 @@ def _checks(contract: Contract, ingested_at: datetime) -> list[tuple[pl.Expr, pl
     else:
         problem(pl.col("spend_date") > pl.lit(now.date()), "spend_date ", pl.col("spend_date").cast(pl.String), " is in the future")
 
-    return checks
+    return tuple(checks), pl.any_horizontal([cond for cond, _ in checks]).fill_null(False)
