@@ -124,10 +124,16 @@ def _url_exprs(fields: frozenset[str]) -> tuple[list[pl.Expr], list[pl.Expr], li
     return extract, space, clean, [f"__qp_{p}" for p in params]
 
 
+ON_DISTINCT_MIN_ROWS = 2_000  # measured: below this, evaluating every row is cheaper
+
+
 def on_distinct(frame: pl.DataFrame, inputs: list[str], build: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
     """The frame with the columns `build` adds to the distinct combinations of its `inputs` columns
     (row-wise values of those columns only), joined back: URL parsing and the classification
-    regexes run on a file's distinct URLs, campaigns and utm values instead of on every row."""
+    regexes run on a file's distinct URLs, campaigns and utm values instead of on every row. A
+    small file is evaluated row by row: the same values, without the unique and the join."""
+    if frame.height < ON_DISTINCT_MIN_ROWS:  # a small file: the unique and the join cost more than they save
+        return build(frame)
     values = build(frame.select(inputs).unique())
     return frame.join(values, on=inputs, how="left", nulls_equal=True, maintain_order="left")
 
