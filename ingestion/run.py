@@ -113,7 +113,8 @@ def ingest(
     """Normalize the landed files (every one, or the given ones) that the lake does not hold yet as
     they are now, and write their per-file outputs; `report.write(lake)` then records the run.
 
-    `landing` is a folder or an object-store prefix; files are read one at a time. LandingZoneError
+    `landing` is a folder or an object-store prefix; files are read one at a time, in order,
+    and normalized INGEST_THREADS at a time (_in_order). LandingZoneError
     (the zone cannot be listed or read) stops the ingestion: see ingestion/landing_zone.py.
 
     A file is read when it is new, its bytes changed (a re-delivery: its outputs are replaced), its
