@@ -6,6 +6,10 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
+# Bytecode compiled once at install: with PYTHONDONTWRITEBYTECODE set (as on these machines) every
+# process (the pipeline, each dbt command, each test's child) would otherwise compile Dagster, dbt
+# and Great Expectations from source again.
+export UV_COMPILE_BYTECODE := 1
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
