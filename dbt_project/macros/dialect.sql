@@ -107,3 +107,10 @@
 {% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
     timestampadd({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
 {%- endmacro %}
+
+{#- Some non-null value of the group, as an aggregate (Spark's any_value may return a null). -#}
+{% macro any_value_not_null(expression) -%}
+    {{ return(adapter.dispatch('any_value_not_null', 'touchline')(expression)) }}
+{%- endmacro %}
+{% macro duckdb__any_value_not_null(expression) -%}any_value({{ expression }}){%- endmacro %}
+{% macro default__any_value_not_null(expression) -%}any_value({{ expression }}, true){%- endmacro %}

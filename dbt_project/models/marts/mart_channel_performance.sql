@@ -33,7 +33,7 @@ credit_totals as (
         cast(null as {{ string_type() }}) as campaign_id,
         {%- endif %}
         {%- if breakdown == 'campaign' %}
-        any_value(campaign_name) as touchpoint_campaign_name,
+        {{ any_value_not_null('campaign_name') }} as touchpoint_campaign_name,
         {%- else %}
         cast(null as {{ string_type() }}) as touchpoint_campaign_name,
         {%- endif %}
@@ -59,7 +59,7 @@ spend_totals as (
         cast(null as {{ string_type() }}) as campaign_id,
         {%- endif %}
         {%- if breakdown == 'campaign' %}
-        any_value(spend.campaign_name) as platform_campaign_name,
+        {{ any_value_not_null('spend.campaign_name') }} as platform_campaign_name,
         {%- else %}
         cast(null as {{ string_type() }}) as platform_campaign_name,
         {%- endif %}
