@@ -14,7 +14,7 @@ import csv
 import json
 import random
 import shutil
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from touchline.demo import catalog as cat
 from touchline.demo import vendors
-from touchline.demo.journeys import Event, Window, make_person, pick_channel, simulate
+from touchline.demo.journeys import Event, Person, Window, make_person, pick_channel, simulate
 
 CHUNK_PEOPLE = 5_000
 DIRT_RATE = 0.0005  # share of rows duplicated / malformed, at least one of each in the first chunk
@@ -46,32 +46,32 @@ def generate(out: Path, *, people: int, days: int, seed: int, end: date,
     if people < 1 or days < 1:
         raise ValueError("--people and --days must be at least 1")
     start = end - timedelta(days=days - 1)
-    window = Window(datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC))
+    window = Window(datetime.combine(start, time(), UTC).timestamp(), datetime.combine(end + timedelta(days=1), time(), UTC).timestamp())
     out.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary(out)
     created: set[Path] = set()
     ad_clicks: dict[tuple[str, date], int] = defaultdict(int)
-    seconds = (window.end - window.start).total_seconds()
+    seconds = window.end - window.start
 
     for chunk_start in range(0, people, CHUNK_PEOPLE):
         chunk = chunk_start // CHUNK_PEOPLE
         rng = random.Random(f"touchline-demo/{seed}/{chunk}")
         events: list[Event] = []
-        queue = []
+        queue: deque[Person] = deque()
         for i in range(chunk_start, min(people, chunk_start + CHUNK_PEOPLE)):
-            arrived = window.start + timedelta(seconds=rng.uniform(0, seconds * 0.97))
+            arrived = window.start + rng.uniform(0, seconds * 0.97)
             queue.append(make_person(rng, str(i), pick_channel(rng), arrived))
         while queue:
-            person = queue.pop(0)
+            person = queue.popleft()
             summary.people += 1
             simulate(rng, person, window, events, queue)
         events.sort(key=lambda e: (e.at, e.person.index, e.kind))
         rows: dict[tuple[str, date], list[list[str]]] = defaultdict(list)
         for event in events:
-            for source, day, row in vendors.to_rows(rng, event):
-                rows[(source, day)].append(row)
-                if event.kind == "ad_click":
-                    ad_clicks[(event.data["campaign"].campaign_id, event.at.date())] += 1
+            source, day, row = vendors.to_row(rng, event)
+            rows[(source, day)].append(row)
+            if event.kind == "ad_click":
+                ad_clicks[(event.data["campaign"].campaign_id, day)] += 1
         _dirty(rng, rows, summary, force=chunk == 0)
         _append(out, rows, created, summary)
         if progress:
