@@ -6,12 +6,15 @@
     .venv/bin/python bench/ingest_micro.py /tmp/demo reader-slow   # csv module only
     .venv/bin/python bench/ingest_micro.py /tmp/demo reader        # as ingestion reads (fast path where it applies)
     .venv/bin/python bench/ingest_micro.py /tmp/demo normalize     # normalize_file end to end, no parquet writes
+    .venv/bin/python bench/ingest_micro.py /tmp/demo ingest /tmp/lake   # ingest() + resolve_identities into a fresh lake
 
 Best wall time of REPS runs (default 2) and the CPU time of the last one; note the load average.
 """
 
 import functools
 import os
+import resource
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -20,14 +23,30 @@ from pathlib import Path
 import ingestion.normalize as normalize
 from ingestion import readers
 from ingestion.contracts import load_contracts
+from ingestion.run import ingest, resolve_identities
 
 
 def main() -> None:
     root, what = Path(sys.argv[1]), sys.argv[2]
-    reps = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    reps = int(sys.argv[3]) if len(sys.argv) > 3 and what != "ingest" else 2
     contracts = load_contracts()
     files = [(contracts[p.parts[-3]], p) for p in sorted(root.glob("*/*/*")) if p.parts[-3] in contracts]
     print(f"load average {os.getloadavg()}")
+    if what == "ingest":  # once, into an empty lake: full rebuild; peak RSS of this process
+        lake = Path(sys.argv[3])
+        shutil.rmtree(lake, ignore_errors=True)
+        t, cpu = time.perf_counter(), time.process_time()
+        report = ingest(root, lake, contracts, salt="salt", batch_id="bench")
+        report.write(lake)
+        t_ingest = time.perf_counter() - t
+        mapping = resolve_identities(lake)
+        wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+        rows = report.totals()["rows_read"]
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"ingest: {len(report.files)} files, {rows:,} rows, {t_ingest:.2f} s ({rows / t_ingest:,.0f} rows/s), "
+              f"identity {wall - t_ingest:.2f} s ({mapping.height:,} aliases), cpu {cpu:.2f} s, peak RSS {peak:,.0f} MiB, "
+              f"load average after {os.getloadavg()}")
+        return
     if what.startswith("reader"):
         fast = False if what == "reader-slow" else None
         csvs = [(c, p.read_bytes()) for c, p in files if c.file.format == "csv"]

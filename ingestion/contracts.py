@@ -9,9 +9,11 @@ A contract with a mistake is rejected when loaded, with a message naming the fil
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -285,3 +287,28 @@ def load_contracts(*dirs: Path) -> dict[str, Contract]:
                 raise ContractError(f"{path}: name: {contract.name!r} is already defined in {found[contract.name].path}")
             found[contract.name] = contract
     return found
+
+
+_T = TypeVar("_T")
+
+
+def per_contract(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """Memoize fn(contract, *hashable_args) per contract object: what a contract turns into (its
+    Polars expressions, its long form) is built once per run, not once per file. Keyed by the
+    object's identity, which the entry keeps alive, so a new contract (a reload, a test's) misses."""
+    memo: dict[tuple, tuple[Contract, _T]] = {}
+
+    @functools.wraps(fn)
+    def wrapper(contract: Contract, *args):
+        key = (id(contract), *args)
+        hit = memo.get(key)
+        if hit is not None and hit[0] is contract:
+            return hit[1]
+        if len(memo) > 1024:
+            memo.clear()
+        value = fn(contract, *args)
+        memo[key] = (contract, value)
+        return value
+
+    return wrapper
+

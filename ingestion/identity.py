@@ -13,13 +13,17 @@ the smallest key when the component has no email.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
+import scipy.sparse
+import scipy.sparse.csgraph
 
 KINDS = ("email", "anon", "contact", "click")  # identifiers, in order of preference for a record's own key
 # Relations between people, linked the same way but never merged: the code a person owns and the
 # code a person was referred with (the referrer is the owner of that code).
 REFERRAL_KINDS = ("referral_code", "referred_by")
+ALL_KINDS = (*KINDS, *REFERRAL_KINDS)
 
 
 def sha(text: pl.Expr) -> pl.Expr:
@@ -30,6 +34,11 @@ def sha(text: pl.Expr) -> pl.Expr:
 def key(kind: str, value: pl.Expr, salt: str, system: str | None = None) -> pl.Expr:
     namespace = f"{salt}|{kind}|" + (f"{system}|" if system else "")
     return sha(pl.concat_str([pl.lit(namespace), value]))
+
+
+def key_column(kind: str) -> str:
+    """The column a normalized frame holds a kind's key in while its rows and links are built."""
+    return f"__key_{kind}"
 
 
 def key_exprs(salt: str, contact_system: str | None) -> dict[str, pl.Expr]:
@@ -50,58 +59,55 @@ def person_key(keys: dict[str, pl.Expr]) -> pl.Expr:
 
 def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
     """(person_key, linked_key, linked_kind) for every other identifier on each record."""
-    base = frame.select(
+    long = frame.select(
         pl.col("person_key"),
         pl.col("person_key_kind"),
-        *(expr.alias(f"__key_{kind}") for kind, expr in keys.items()),
+        *(expr.alias(kind) for kind, expr in keys.items()),
         pl.col("source_file"),
         pl.col("source_row"),
-    )
-    parts = [
-        base.select(
-            "person_key", "person_key_kind",
-            pl.col(f"__key_{kind}").alias("linked_key"), pl.lit(kind).alias("linked_kind"),
-            "source_file", "source_row",
-        )
-        for kind in (*KINDS, *REFERRAL_KINDS)
-    ]
-    out = pl.concat(parts).filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
+    ).unpivot(ALL_KINDS, index=["person_key", "person_key_kind", "source_file", "source_row"],
+              variable_name="linked_kind", value_name="linked_key")  # kind by kind, each in the rows' order
+    long = long.select("person_key", "person_key_kind", "linked_key", "linked_kind", "source_file", "source_row")
+    out = long.filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
     return out.unique(["person_key", "linked_key"], keep="first", maintain_order=True)
 
 
-def resolve(link_rows: pl.DataFrame) -> pl.DataFrame:
-    """alias_key -> person_key for every key that belongs to a component with another key."""
+def resolve(link_rows: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """alias_key -> person_key for every key that belongs to a component with another key.
+
+    Only the distinct (key, kind) edges are held: the link rows are scanned lazily (the streaming
+    engine), keys become integer ids, and the connected components come from SciPy's graph search
+    over a sparse matrix of those ids (no Python object per key)."""
     edges = (
-        link_rows.filter(pl.col("linked_kind").is_in(KINDS))
+        link_rows.lazy()
+        .filter(pl.col("linked_kind").is_in(KINDS))
         .select("person_key", "person_key_kind", "linked_key", "linked_kind")
         .unique()
+        .collect(engine="streaming")
     )
-    parent: dict[str, str] = {}
-
-    def find(k: str) -> str:
-        root = k
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(k, k) != root:  # path compression
-            parent[k], k = root, parent[k]
-        return root
-
-    for a, b in edges.select("person_key", "linked_key").iter_rows():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    if not parent:
+    if edges.height == 0:
         return pl.DataFrame(schema={"alias_key": pl.String, "person_key": pl.String})
     kinds = pl.concat([
         edges.select(pl.col("person_key").alias("key"), pl.col("person_key_kind").alias("kind")),
         edges.select(pl.col("linked_key").alias("key"), pl.col("linked_kind").alias("kind")),
-    ]).unique("key", keep="first")
-    members = kinds.with_columns(pl.col("key").map_elements(find, return_dtype=pl.String).alias("component"))
+    ]).unique("key", keep="first").with_row_index("id")
+    ids = kinds.select("key", "id")
+    pairs = (
+        edges.select("person_key", "linked_key")
+        .join(ids.rename({"key": "person_key", "id": "a"}), on="person_key")
+        .join(ids.rename({"key": "linked_key", "id": "b"}), on="linked_key")
+    )
+    del edges
+    n = kinds.height
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    graph = scipy.sparse.coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
+    _, component = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    members = kinds.drop("id").with_columns(pl.Series("component", component))  # ids are row numbers
     rank = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int32)
-    canonical = (
-        members.sort([rank, pl.col("key")])
-        .group_by("component", maintain_order=True)
-        .agg(pl.col("key").first().alias("person_key"))
+    canonical = (  # the smallest key of the component's most preferred kind
+        members.with_columns(rank.alias("rank"))
+        .group_by("component")
+        .agg(pl.col("key").filter(pl.col("rank") == pl.col("rank").min()).min().alias("person_key"))
     )
     return (
         members.join(canonical, on="component")

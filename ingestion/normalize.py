@@ -9,6 +9,7 @@ reason names the vendor column and the offending value.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from ingestion import identity, parsing, schema, validation, wide
-from ingestion.contracts import Contract
+from ingestion.contracts import Contract, per_contract
 from ingestion.parsing import KEY
 from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, parse_export
 from ingestion.validation import REASON
@@ -98,12 +99,12 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
 
     if contract.unpivot is not None:
         raw = wide.one_row_per_answer(raw, contract)
-        contract = contract.for_answers()
+        contract = _long_form(contract)
 
     frame = raw.frame
-    for column in contract.vendor_columns():
-        if column not in frame.columns:  # an optional column this export lacks
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    absent = [c for c in dict.fromkeys(contract.vendor_columns()) if c not in frame.columns]  # optional columns this export lacks
+    if absent:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in absent)
 
     vendor_cols = raw.columns
     first = frame.select(pl.struct(vendor_cols).is_first_distinct()).to_series() if frame.height else pl.Series([], dtype=pl.Boolean)
@@ -112,11 +113,9 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
 
     parsed = frame.with_columns(parsing.key_expr(contract).alias(KEY), *parsing.field_exprs(contract))
     parsed = parsing.derive(contract, parsed)
-    parsed = parsed.with_columns(validation.reason_expr(contract, lineage.ingested_at))
-
-    bad = parsed.filter(pl.col(REASON).is_not_null())
-    good = parsed.filter(pl.col(REASON).is_null())
-    quarantine = pl.concat([_quarantine_rows(contract, bad, vendor_cols, lineage), _reject_rows(contract, raw, lineage)])
+    good, bad = validation.split(contract, parsed, lineage.ingested_at)
+    parts = [q for q in (_quarantine_rows(contract, bad, vendor_cols, lineage), _reject_rows(contract, raw, lineage)) if q.height]
+    quarantine = pl.concat(parts) if parts else schema.empty_frame("quarantine")
     rows, links = _target_rows(contract, good, lineage)
 
     result = FileResult(contract.name, lineage.source_file, rows, quarantine, links, raw.rows_read, duplicates)
@@ -124,6 +123,9 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
     if accounted != result.rows_read:  # a bug in this module, never a data problem
         raise AssertionError(f"{lineage.source_file}: read {result.rows_read} rows but accounted for {accounted}")
     return result
+
+
+_long_form = per_contract(Contract.for_answers)  # built once per wide contract, not per file
 
 
 def _header_hint(contract: Contract, raw: RawFile, missing: list[str]) -> str:
@@ -147,42 +149,52 @@ def _header_hint(contract: Contract, raw: RawFile, missing: list[str]) -> str:
 
 
 def _lineage_exprs(lineage: Lineage) -> list[pl.Expr]:
-    return [
-        pl.lit(lineage.source_file).alias("source_file"),
+    return [pl.lit(lineage.source_file).alias("source_file"), *_run_exprs(lineage.ingested_at, lineage.batch_id)]
+
+
+@functools.lru_cache(maxsize=8)
+def _run_exprs(ingested_at: datetime, batch_id: str) -> tuple[pl.Expr, ...]:
+    """The lineage columns every file of a run shares (a time zone-aware literal costs a Series)."""
+    return (
         pl.col(ROW).alias("source_row"),
-        pl.lit(lineage.ingested_at, dtype=schema.UTC_DATETIME).alias("ingested_at"),
-        pl.lit(lineage.batch_id).alias("batch_id"),
-    ]
+        pl.lit(ingested_at, dtype=schema.UTC_DATETIME).alias("ingested_at"),
+        pl.lit(batch_id).alias("batch_id"),
+    )
 
 
 def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows in the target schema, and the identity links they carry (touchpoints only)."""
-    record_id = identity.sha(pl.concat_str([pl.lit(f"{lineage.salt}|{contract.name}|"), pl.col(KEY)]))
-    target = schema.polars_schema(contract.target)
+    hashed, derived, target, link_schema = _target_exprs(contract, lineage.salt)
+    if contract.target == "ad_spend" and "campaign_name" not in frame.columns:
+        derived = [*derived, pl.lit(None, dtype=pl.String).alias("campaign_name")]
+    out = frame.with_columns(hashed).with_columns(*derived, *_lineage_exprs(lineage))
     if contract.target == "ad_spend":
-        out = frame.with_columns(
-            record_id.alias("spend_id"),
-            pl.col(KEY).alias("source_record_key"),
-            pl.lit(contract.name).alias("source_system"),
-            pl.col("campaign_name") if "campaign_name" in frame.columns else pl.lit(None, dtype=pl.String).alias("campaign_name"),
-            *_lineage_exprs(lineage),
-        )
-        return out.select([pl.col(n).cast(t) for n, t in target.items()]), schema.empty_frame("identity_links")
-    keys = identity.key_exprs(lineage.salt, contract.contact_system)
-    out = frame.with_columns(
-        record_id.alias("touchpoint_id"),
+        return out.select(target), schema.empty_frame("identity_links")
+    keys = {kind: pl.col(identity.key_column(kind)) for kind in identity.ALL_KINDS}
+    links = identity.links(out, keys).with_columns(pl.lit(contract.name).alias("source_system"))
+    return out.select(target), links.select(link_schema.names()).cast(link_schema)
+
+
+@per_contract
+def _target_exprs(contract: Contract, salt: str) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], pl.Schema]:
+    """(hashed columns, columns derived from them, the target table's columns as typed, the
+    identity_links schema): each identifier is hashed once, as a column, for the rows and the links."""
+    record_id = identity.sha(pl.concat_str([pl.lit(f"{salt}|{contract.name}|"), pl.col(KEY)]))
+    target = [pl.col(n).cast(t) for n, t in schema.polars_schema(contract.target).items()]
+    if contract.target == "ad_spend":
+        derived = [pl.col(KEY).alias("source_record_key"), pl.lit(contract.name).alias("source_system")]
+        return [record_id.alias("spend_id")], derived, target, schema.polars_schema("identity_links")
+    hashed = [record_id.alias("touchpoint_id"),
+              *(expr.alias(identity.key_column(kind)) for kind, expr in identity.key_exprs(salt, contract.contact_system).items())]
+    keys = {kind: pl.col(identity.key_column(kind)) for kind in identity.ALL_KINDS}
+    derived = [
         identity.person_key(keys).alias("person_key"),
         pl.coalesce([pl.when(keys[k].is_not_null()).then(pl.lit(k)) for k in ("email", "anon", "contact")]).alias("person_key_kind"),
-        identity.key("email", pl.col("referrer_email"), lineage.salt).alias("referrer_person_key"),
+        identity.key("email", pl.col("referrer_email"), salt).alias("referrer_person_key"),
         pl.lit(contract.family).alias("source_family"),
         pl.lit(contract.name).alias("source_system"),
-        *_lineage_exprs(lineage),
-    )
-    links = identity.links(out, keys).with_columns(pl.lit(contract.name).alias("source_system"))
-    return (
-        out.select([pl.col(n).cast(t) for n, t in target.items()]),
-        links.select(schema.polars_schema("identity_links").names()).cast(schema.polars_schema("identity_links")),
-    )
+    ]
+    return hashed, derived, target, schema.polars_schema("identity_links")
 
 
 def _quarantine_rows(contract: Contract, bad: pl.DataFrame, vendor_cols: list[str], lineage: Lineage) -> pl.DataFrame:
@@ -195,8 +207,7 @@ def _quarantine_rows(contract: Contract, bad: pl.DataFrame, vendor_cols: list[st
         pl.col(LINE).alias("source_line"),
         pl.col(REASON).alias("reason"),
         pl.struct(vendor_cols).struct.json_encode().alias("raw_record"),
-        pl.lit(lineage.ingested_at, dtype=schema.UTC_DATETIME).alias("ingested_at"),
-        pl.lit(lineage.batch_id).alias("batch_id"),
+        *_run_exprs(lineage.ingested_at, lineage.batch_id)[1:],
     ).cast(schema.polars_schema("quarantine"))
 
 
@@ -217,6 +228,8 @@ def _quarantine_frame(contract: Contract, lineage: Lineage, rows: list[tuple[int
 
 
 def _reject_rows(contract: Contract, raw: RawFile, lineage: Lineage) -> pl.DataFrame:
+    if not raw.rejects:
+        return schema.empty_frame("quarantine")
     return _quarantine_frame(contract, lineage, [(r.row, r.line, r.reason, r.raw) for r in raw.rejects])
 
 

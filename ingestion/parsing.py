@@ -6,10 +6,13 @@ validation.py compares it with the vendor's text to quarantine the row with a re
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import polars as pl
 
 from ingestion import classification
-from ingestion.contracts import TARGET_FIELDS, Contract, FieldSpec
+from ingestion.contracts import TARGET_FIELDS, Contract, FieldSpec, per_contract
 
 KEY = "__key"
 CLICK_ID_PARAMS = ("gclid", "fbclid", "msclkid", "ttclid", "dclid")
@@ -44,7 +47,8 @@ def raw_value(spec: FieldSpec) -> pl.Expr:
     return pl.coalesce([text(c) for c in (spec.column, *spec.fallback_columns)]) if spec.fallback_columns else text(spec.column)
 
 
-def field_exprs(contract: Contract) -> list[pl.Expr]:
+@per_contract
+def field_exprs(contract: Contract) -> tuple[pl.Expr, ...]:
     types = TARGET_FIELDS[contract.target]
     exprs = []
     for name, spec in contract.fields.items():
@@ -63,7 +67,7 @@ def field_exprs(contract: Contract) -> list[pl.Expr]:
         elif ftype == "datetime":
             value = parse_timestamp(value, spec.format, contract.timezone)
         exprs.append(value.alias(name))
-    return exprs
+    return tuple(exprs)
 
 
 def parse_timestamp(value: pl.Expr, fmt: str | None, timezone: str) -> pl.Expr:
@@ -76,6 +80,7 @@ def parse_timestamp(value: pl.Expr, fmt: str | None, timezone: str) -> pl.Expr:
     return parsed.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
+@per_contract
 def key_expr(contract: Contract) -> pl.Expr:
     """The vendor record key; email parts normalized so case and spaces do not make new keys."""
     email_cols = {s.column for n, s in contract.fields.items() if TARGET_FIELDS[contract.target][n] == "email"}
@@ -84,43 +89,93 @@ def key_expr(contract: Contract) -> pl.Expr:
     return pl.when(pl.all_horizontal([p.is_null() for p in parts])).then(None).otherwise(key)
 
 
-def query_param(url: pl.Expr, param: str) -> pl.Expr:
-    value = url.str.extract(rf"[?&]{param}=([^&#]*)", 1)
-    value = value.str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True)
-    return pl.when(value == "").then(None).otherwise(value)
+def url_part_names(fields: frozenset[str]) -> list[str]:
+    """The columns url_parts adds for a contract with these fields."""
+    return ["landing_page", *(u for u in UTM_FIELDS if u not in fields), *(f for f in ("click_id", "campaign_id") if f not in fields)]
+
+
+def url_parts(values: pl.DataFrame, fields: frozenset[str]) -> pl.DataFrame:
+    """The landing page, utm_* (those the contract does not fill), click id and campaign id of each
+    `landing_url`: a parameter's first `[?&]name=value`, '+' and '%20' read as spaces, empty as null.
+
+    A URL is searched for a parameter only if it contains `name=` at all (the regex cannot match
+    otherwise), and each value is extracted once into a column before it is cleaned."""
+    extract, space, clean, scratch = _url_exprs(fields)
+    return values.with_columns(extract).with_columns(space).with_columns(clean).drop(scratch)
+
+
+@functools.cache
+def _url_exprs(fields: frozenset[str]) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr], list[str]]:
+    url = pl.col("landing_url")
+    utms = [u for u in UTM_FIELDS if u not in fields]
+    params = [*utms, *([] if "click_id" in fields else CLICK_ID_PARAMS), *([] if "campaign_id" in fields else CAMPAIGN_ID_PARAMS)]
+    extract = [
+        url.str.replace(r"[?#].*$", "").alias("landing_page"),
+        *(pl.when(url.str.contains(f"{p}=", literal=True)).then(url).str.extract(rf"[?&]{p}=([^&#]*)", 1).alias(f"__qp_{p}")
+          for p in params),
+    ]
+    space = [pl.col(f"__qp_{p}").str.replace_all("+", " ", literal=True).str.replace_all("%20", " ", literal=True) for p in params]
+    param = {p: pl.when(pl.col(f"__qp_{p}") == "").then(None).otherwise(pl.col(f"__qp_{p}")) for p in params}
+    clean = [
+        *(param[u].alias(u) for u in utms),
+        *([] if "click_id" in fields else [pl.coalesce([param[p] for p in CLICK_ID_PARAMS]).alias("click_id")]),
+        *([] if "campaign_id" in fields else [pl.coalesce([param[p] for p in CAMPAIGN_ID_PARAMS]).alias("campaign_id")]),
+    ]
+    return extract, space, clean, [f"__qp_{p}" for p in params]
+
+
+ON_DISTINCT_MIN_ROWS = 2_000  # measured: below this, evaluating every row is cheaper
+
+
+def on_distinct(frame: pl.DataFrame, inputs: list[str], build: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """The frame with the columns `build` adds to the distinct combinations of its `inputs` columns
+    (row-wise values of those columns only), joined back: URL parsing and the classification
+    regexes run on a file's distinct URLs, campaigns and utm values instead of on every row. A
+    small file is evaluated row by row: the same values, without the unique and the join."""
+    if frame.height < ON_DISTINCT_MIN_ROWS:  # a small file: the unique and the join cost more than they save
+        return build(frame)
+    values = build(frame.select(inputs).unique())
+    return frame.join(values, on=inputs, how="left", nulls_equal=True, maintain_order="left")
 
 
 def derive(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
     """Columns every touchpoint has that the contract does not fill directly."""
     if contract.target != "touchpoints":
         return frame
+    fields = frozenset(contract.fields)
+    if "landing_url" in fields:
+        frame = on_distinct(frame, ["landing_url"], lambda values: url_parts(values, fields))
+    else:  # every part of a missing URL is null
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in url_part_names(fields))
+    missing, channel, need, final = _derive_exprs(contract)
+    frame = frame.with_columns(missing)
+    frame = on_distinct(frame, ["utm_source", "utm_medium"], lambda values: values.with_columns(channel))
+    frame = on_distinct(frame, list(NEED_INPUTS), lambda values: values.with_columns(need))
+    return frame.with_columns(final).drop("__channel_of_utm", "__need_of_text")
+
+
+NEED_INPUTS = ("campaign_name", "utm_campaign", "landing_page", "touchpoint_type")
+
+
+@per_contract
+def _derive_exprs(contract: Contract) -> tuple[list[pl.Expr], pl.Expr, pl.Expr, list[pl.Expr]]:
     fields = set(contract.fields)
-    cols: list[pl.Expr] = []
-    url = pl.col("landing_url") if "landing_url" in fields else pl.lit(None, dtype=pl.String)
-    cols.append(url.str.replace(r"[?#].*$", "").alias("landing_page"))
-    for utm in UTM_FIELDS:
-        if utm not in fields:
-            cols.append(query_param(url, utm).alias(utm))
-    if "click_id" not in fields:
-        cols.append(pl.coalesce([query_param(url, p) for p in CLICK_ID_PARAMS]).alias("click_id"))
-    if "campaign_id" not in fields:
-        cols.append(pl.coalesce([query_param(url, p) for p in CAMPAIGN_ID_PARAMS]).alias("campaign_id"))
+    missing: list[pl.Expr] = []
     for name in ("email", "anonymous_id", "contact_id", "referrer_email", "referral_code", "referred_by_code",
                  "campaign_name", "revenue",
                  "currency", "score", "score_scale", "channel", "journey_stage", "need"):
         if name not in fields:
             dtype = pl.Float64 if name in ("revenue", "score") else pl.String
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    frame = frame.with_columns(cols)
-    return frame.with_columns(
+            missing.append(pl.lit(None, dtype=dtype).alias(name))
+    final = [
         pl.coalesce(
             pl.col("channel"),
-            classification.channel_from_utm(),
+            pl.col("__channel_of_utm"),
             pl.lit(contract.channel_default or "other"),
         ).alias("channel"),
         pl.coalesce(pl.col("journey_stage"), classification.stage_of_type()).alias("journey_stage"),
-        pl.coalesce(
-            pl.col("need"),
-            classification.need_of(["campaign_name", "utm_campaign", "landing_page"]),
-        ).alias("need"),
-    )
+        pl.coalesce(pl.col("need"), pl.col("__need_of_text")).alias("need"),
+    ]
+    channel = classification.channel_from_utm().alias("__channel_of_utm")
+    need = classification.need_of(list(NEED_INPUTS[:3])).alias("__need_of_text")
+    return missing, channel, need, final

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -146,14 +149,31 @@ def ingest(
         else:
             todo.append((landed, reason))
 
-    for done, (landed, reason) in enumerate(todo, start=1):
+    def fetch(landed: LandedFile) -> Callable[[], bytes]:
+        """The file's bytes, read here, in the files' order: a landing zone that fails stops the run
+        at that file, before any later one is requested."""
+        try:
+            data = zone.read_bytes(landed.relative)
+        except OSError as exc:  # this file's fault: normalize_source rejects it with the reason
+            error = exc
+
+            def fail() -> bytes:
+                raise error
+            return fail
+        return lambda: data
+
+    def normalize_and_write(landed: LandedFile, read: Callable[[], bytes]) -> tuple[dict, list[dict]]:
         contract = contracts[landed.source]
-        read = functools.partial(zone.read_bytes, landed.relative)
         result = normalize_source(contract, read, Lineage(landed.relative, batch_id, now, salt))
         _write(lake, contract, landed, result)
-        stats = result.stats() | {"day": landed.day.isoformat()}
+        return result.stats(), result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts()
+
+    files_todo = [f for f, _ in todo]
+    for done, ((landed, reason), (stats, examples)) in enumerate(zip(todo, _in_order(files_todo, fetch, normalize_and_write)), start=1):
+        contract = contracts[landed.source]
+        stats = stats | {"day": landed.day.isoformat()}
         report.files.append(stats | {"reason": reason})
-        report.quarantine_examples.extend(result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts())
+        report.quarantine_examples.extend(examples)
         current[landed.relative] = {
             **{k: stats[k] for k in ("source_system", "source_file", "file_sha256", "rows_read", "rows_loaded",
                                      "rows_quarantined", "duplicates_dropped", "file_rejected")},
@@ -186,6 +206,34 @@ def ingest(
                 report.missing.append(entry)
     report.state = [row for row in current.values() if row.get("file_sha256")]  # an unreadable file is retried
     return report
+
+
+INGEST_THREADS = 2  # files normalized at once: Polars releases the GIL, so the two cores overlap
+
+
+def _in_order(files: list[LandedFile], fetch: Callable[[LandedFile], Callable[[], bytes]],
+              work: Callable[[LandedFile, Callable[[], bytes]], tuple[dict, list[dict]]]) -> Iterator[tuple[dict, list[dict]]]:
+    """work(file, fetch(file)) for each file, INGEST_THREADS files at a time, the results in the
+    files' order. `fetch` runs here, one file after the other, so an error reading the landing zone
+    stops the run at its file (the files already handed out finish first); at most twice as many
+    files as threads are in flight, so memory follows the largest files, not their number."""
+    if INGEST_THREADS <= 1 or len(files) <= 1:
+        for landed in files:
+            yield work(landed, fetch(landed))
+        return
+    with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest") as pool:
+        pending: deque[Future] = deque()
+        queue = iter(files)
+
+        def submit(count: int) -> None:
+            for landed in itertools.islice(queue, count):
+                pending.append(pool.submit(work, landed, fetch(landed)))
+
+        submit(2 * INGEST_THREADS)
+        while pending:
+            result = pending.popleft().result()
+            submit(1)
+            yield result
 
 
 def _why_read(lake: Path, zone: LandingZone, landed: LandedFile, prev: dict | None, contract_fp: str, normalizer_fp: str, salt_fp: str,
@@ -234,7 +282,6 @@ def _write(lake: Path, contract: Contract, landed: LandedFile, result: FileResul
 
 def resolve_identities(lake: Path) -> pl.DataFrame:
     """Union every identity link in the lake and write identity_map (alias key -> person key)."""
-    links = pl.scan_parquet(storage.table_glob(lake, "identity_links")).collect()
-    mapping = identity.resolve(links)
+    mapping = identity.resolve(pl.scan_parquet(storage.table_glob(lake, "identity_links")))
     storage.write_parquet_atomic(mapping, lake / "identity_map" / "identity_map.parquet")
     return mapping

@@ -194,6 +194,7 @@ TABLE_DESCRIPTIONS = {
 }
 
 
+@cache
 def polars_schema(table: str) -> pl.Schema:
     return pl.Schema({c.name: c.dtype for c in TABLES[table]()})
 
