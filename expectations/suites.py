@@ -125,7 +125,8 @@ def family_suite(family: str, contracts: Iterable[Contract], now: datetime | Non
 
 def lake_specs(lake_glob: Callable[[str], str], contracts: Iterable[Contract], now: datetime | None = None) -> list[SuiteSpec]:
     """The lake's suites: touchpoints, ad spend, and the touchpoints of each source family (named
-    by the family). `lake_glob(table)` is the parquet glob of a lake table."""
+    by the family, validated on a view of the touchpoints table). `lake_glob(table)` is the parquet
+    glob of a lake table."""
     contracts = list(contracts)
     touchpoints = f"select * from read_parquet('{lake_glob('touchpoints')}', union_by_name = true)"
     specs = [
@@ -133,9 +134,9 @@ def lake_specs(lake_glob: Callable[[str], str], contracts: Iterable[Contract], n
         SuiteSpec("ad_spend", ad_spend_suite, "ad_spend",
                   f"select * from read_parquet('{lake_glob('ad_spend')}', union_by_name = true)", LAKE_INDEX),
     ]
-    for family in schema.SOURCE_FAMILIES:
+    for family in schema.SOURCE_FAMILIES:  # views of the touchpoints table: session() makes the tables in this order
         specs.append(SuiteSpec(family, lambda f=family: family_suite(f, contracts, now), f"{family}_touchpoints",
-                               f"select * from ({touchpoints}) where source_family = '{family}'", LAKE_INDEX))
+                               f"select * from touchpoints where source_family = '{family}'", LAKE_INDEX, view=True))
     return specs
 
 

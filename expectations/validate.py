@@ -17,14 +17,16 @@ WARNING = "warning"  # an expectation with meta={"severity": WARNING} fails its 
 @dataclass(frozen=True)
 class SuiteSpec:
     """A suite and the table it validates. `build` makes the expectations (GX objects belong to
-    one context, so they are made fresh per validation); `relation` is the SQL the table is a view
-    of, when the session makes the views itself (the lake's parquet)."""
+    one context, so they are made fresh per validation); `relation` is the SQL the table is made
+    from, when the session makes the table itself (the lake's parquet), and `view` makes it a view
+    instead (a filter of a table made before it: no second copy)."""
 
     name: str
     build: Callable[[], list]
     table: str
     relation: str | None = None
     index_columns: tuple[str, ...] = ()  # columns naming a failing row in the results (e.g. its file and row)
+    view: bool = False
 
 
 @dataclass
@@ -128,9 +130,11 @@ class Session:
 
 
 @contextlib.contextmanager
-def session(database: Path | None = None, views: Sequence[SuiteSpec] = (), run_name: str | None = None) -> Iterator[Session]:
-    """A GX session over `database` (opened read-only), or over a temporary database holding a view
-    per spec with a `relation` (parquet read through DuckDB: nothing is copied into pandas).
+def session(database: Path | None = None, tables: Sequence[SuiteSpec] = (), run_name: str | None = None) -> Iterator[Session]:
+    """A GX session over `database` (opened read-only), or over a temporary database holding a table
+    (or view) per spec with a `relation`, made in order: the parquet is read once by DuckDB, not once
+    per query GX makes (a few per expectation, each opening every file of the glob), and nothing goes
+    through pandas.
     `run_name` names the validations in the Data Docs (the Dagster run id)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import duckdb
@@ -142,10 +146,10 @@ def session(database: Path | None = None, views: Sequence[SuiteSpec] = (), run_n
     apply_result_buffering()
     with tempfile.TemporaryDirectory(prefix="touchline-gx-") as tmp:
         if database is None:
-            database = Path(tmp) / "views.duckdb"
+            database = Path(tmp) / "tables.duckdb"
             with duckdb.connect(str(database)) as con:
-                for spec in views:
-                    con.execute(f'create view "{spec.table}" as {spec.relation}')
+                for spec in tables:
+                    con.execute(f'create {"view" if spec.view else "table"} "{spec.table}" as {spec.relation}')
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = context.data_sources.add_sql("touchline", connection_string=f"duckdb:///{database}",
@@ -172,7 +176,7 @@ def validate_parquet(name: str, parquet_glob: str, expectations: list, index_col
     """One suite over parquet files (tests, ad-hoc use)."""
     spec = SuiteSpec(name, lambda: expectations, table=name,
                      relation=f"select * from read_parquet('{parquet_glob}', union_by_name = true)", index_columns=index_columns)
-    with session(views=[spec]) as s:
+    with session(tables=[spec]) as s:
         return s.validate(spec)
 
 

@@ -47,9 +47,10 @@ def _result(outcome: SuiteOutcome, check_name: str, asset_key: dg.AssetKey, docs
 
 def _validate(context: dg.AssetCheckExecutionContext, specs: list[tuple[dg.AssetCheckSpec, SuiteSpec]], docs_dir: Path,
               assets: Path, database: Path | None = None):
-    """Validate the selected suites in one GX session, write their Data Docs, yield a result per check."""
+    """Validate the selected suites in one GX session, write their Data Docs, yield a result per check.
+    The session makes the tables of all the suites (a selected one may be a view of another)."""
     selected = [(check, suite) for check, suite in specs if check.key in context.selected_asset_check_keys]
-    with gx_session(database, views=[suite for _, suite in selected], run_name=context.run.run_id) as session:
+    with gx_session(database, tables=[suite for _, suite in specs], run_name=context.run.run_id) as session:
         outcomes = [(check, session.validate(suite)) for check, suite in selected]
         docs = None
         try:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 from orchestration.partitions import range_tags
 from touchline.demo.vendors import HEADERS
+from touchline.settings import DBT_PROJECT_DIR
 
 SALT = "test-salt"
 OCTOBER_2026 = range_tags((date(2026, 10, 1), date(2026, 10, 31)))  # the tags of a run over October 2026
@@ -30,3 +34,15 @@ def write_export(root: Path, source: str, day: str, rows: list[list[str]], *, na
 def person_key(email: str, salt: str = SALT) -> str:
     """What the pipeline must compute for a normalized email, computed independently."""
     return hashlib.sha256(f"{salt}|email|{email}".encode()).hexdigest()[:32]
+
+
+def run_dbt(root: Path, env: dict[str, str], *args: str) -> str:
+    """`dbt <args>` of this venv on the project, target and logs under `root`, with `env` (the
+    warehouse and lake variables) and HOME in `root`; fails the test with dbt's output if dbt fails."""
+    env = {"HOME": str(root), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false", **env}
+    command = [str(Path(sys.executable).with_name("dbt")), *args, "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(root / "target"), "--log-path", str(root / "logs")]
+    done = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    return done.stdout

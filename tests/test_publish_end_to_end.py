@@ -80,6 +80,9 @@ def test_a_good_night_publishes_the_staging_build(good):
         funnel = instance.get_latest_materialization_event(dg.AssetKey("mart_stage_funnel")).asset_materialization.metadata
         assert funnel["dagster/row_count"].value == query(s, "select count(*) from mart_stage_funnel")[0][0]
         assert [(c.name, c.type) for c in funnel["dagster/column_schema"].value.columns][:2] == [("entry_period", "TIMESTAMP"), ("breakdown", "VARCHAR")]
+        # a view shows its columns but is not counted (that would run its query over the whole lake)
+        staged = instance.get_latest_materialization_event(dg.AssetKey("stg_lake__touchpoints")).asset_materialization.metadata
+        assert "dagster/row_count" not in staged and staged["dagster/column_schema"].value.columns
     # the night's dbt docs: one page holding the manifest and the catalog, readable offline
     docs = (s.dbt_docs_dir / "index.html").read_text()
     assert "mart_channel_attribution" in docs and "Credit of each conversion" in docs

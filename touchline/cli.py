@@ -40,6 +40,7 @@ def demo_data(
     days: Annotated[int, typer.Option(min=1, help="Days of history, ending at --end.")] = DEMO_DAYS,
     seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = DEMO_SEED,
     end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default yesterday (UTC).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes simulating people; default one per core (same bytes).")] = None,
 ) -> None:
     """Write a landing zone of vendor-shaped exports simulated from customer journeys."""
     from touchline.demo.generator import generate
@@ -55,7 +56,7 @@ def demo_data(
                 err.print(f"demo-data: {done:,}/{total:,} people simulated")  # a log, not a bar, when piped
                 last_line[0] = done
 
-        summary = generate(out, people=people, days=days, seed=seed, end=end_day, progress=advance)
+        summary = generate(out, people=people, days=days, seed=seed, end=end_day, progress=advance, workers=workers)
     console.print(f"Wrote {summary.files} files for {summary.people} people ({days} days to {end_day}) to {out}")
     for source, rows in sorted(summary.rows.items()):
         console.print(f"  {source:<26} {rows:>10,} rows")
@@ -113,7 +114,7 @@ def run(
         _check_object_store_landing(s)
     elif not s.landing_configured and not any(s.landing.iterdir()):
         console.print(f"No TOUCHLINE_LANDING set and {s.landing} is empty: writing demo exports there first.")
-        demo_data(out=s.landing, people=DEMO_PEOPLE, days=DEMO_DAYS, seed=DEMO_SEED, end=None)
+        demo_data(out=s.landing, people=DEMO_PEOPLE, days=DEMO_DAYS, seed=DEMO_SEED, end=None, workers=None)
     elif not s.landing.exists():
         err.print(f"[red]Landing zone {s.landing} does not exist (TOUCHLINE_LANDING).[/red]")
         raise typer.Exit(2)

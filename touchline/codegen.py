@@ -29,12 +29,26 @@ def _column_tests(col: schema.Column) -> list:
     return tests
 
 
+# The lake's parquet files on the spark target, as a Hadoop glob: the layout of ingestion/storage.py
+# (`<table>/<source>/<day>/<file>.parquet`, `load_log/<batch>.parquet`, `identity_map/identity_map.parquet`).
+# Spark skips names starting with `_`, so the typed `_empty.parquet` is not read there.
+SPARK_LAKE_GLOB = "{*.parquet,*/*/*.parquet}"
+
+
+def _spark_or(spark: str, duckdb: str) -> str:
+    """A YAML value that is `spark` (a Jinja expression) on the spark target, else the literal `duckdb`."""
+    return f'{{{{ {spark} if target.type == "spark" else "{duckdb}" }}}}'
+
+
 def sources_yaml() -> str:
     tables = []
     for table, columns in schema.TABLES.items():
+        spark_path = f'"`" ~ env_var("TOUCHLINE_LAKE") ~ "/{table}/{SPARK_LAKE_GLOB}`"'
         tables.append({
             "name": table,
             "description": schema.TABLE_DESCRIPTIONS[table],
+            # DuckDB reads external_location; Spark reads the relation parquet.`<glob>`
+            "identifier": _spark_or(spark_path, table),
             "config": {
                 "meta": {
                     "external_location": f"read_parquet('{{{{ env_var(\"TOUCHLINE_LAKE\") }}}}/{table}/**/*.parquet', union_by_name = true)",
@@ -42,7 +56,8 @@ def sources_yaml() -> str:
             },
             "columns": [{"name": c.name, "description": c.description} for c in columns()],
         })
-    doc = {"version": 2, "sources": [{"name": "lake", "description": "Parquet written by Touchline ingestion (TOUCHLINE_LAKE).", "tables": tables}]}
+    doc = {"version": 2, "sources": [{"name": "lake", "description": "Parquet written by Touchline ingestion (TOUCHLINE_LAKE).",
+                                      "schema": _spark_or('"parquet"', "lake"), "tables": tables}]}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
 
 
@@ -79,7 +94,11 @@ def fct_touchpoints_yaml() -> str:
 
 def _dbt_type(col: schema.Column) -> str:
     # Staging turns UTC timestamptz into plain UTC timestamps (DESIGN: `<event>_at` in UTC).
-    return "timestamp" if col.sql_type == "timestamp with time zone" else col.sql_type
+    if col.sql_type == "timestamp with time zone":
+        return "timestamp"
+    if col.sql_type == "varchar":  # Spark's varchar needs a length; its strings are `string`
+        return _spark_or('"string"', "varchar")
+    return col.sql_type
 
 
 def _csv(header: list[str], rows: list[list]) -> str:

@@ -179,6 +179,9 @@ class Settings:
         os.environ.update(self.dbt_env())
         os.environ["TOUCHLINE_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        # Dagster hands a run's per-day asset events to the event log in batches of this size
+        # (orchestration/event_log.py writes a batch in one transaction).
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
@@ -194,6 +197,8 @@ class Settings:
         write_instance_config(self.dagster_home / "dagster.yaml")
 
 
+EVENT_BATCH_SIZE = "10000"
+STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
 INSTANCE_DEFAULTS = {
     "telemetry": {"enabled": False},
     # DuckDB has one writer: runs the daemon launches (schedule, sensor, UI, backfills) queue.
@@ -207,6 +212,10 @@ def write_instance_config(path: Path) -> None:
 
     current = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
     merged = _with_defaults(current, INSTANCE_DEFAULTS)
+    if not any(key in current for key in STORAGE_KEYS):  # storage chosen by hand (Postgres, ...) stays
+        from orchestration.event_log import storage_config
+
+        merged |= storage_config(str(path.parent))
     if merged != current or not path.exists():
         tmp = path.with_suffix(".yaml.tmp")
         tmp.write_text(yaml.safe_dump(merged, sort_keys=False))

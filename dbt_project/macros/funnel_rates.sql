@@ -58,9 +58,9 @@ final as (
         people_reached,
         people_at_previous_stage - people_reached as drop_off,
         case
-            when people_at_previous_stage > 0 then people_reached * 1.0 / people_at_previous_stage
+            when people_at_previous_stage > 0 then people_reached * {{ double_literal('1.0') }} / people_at_previous_stage
         end as conversion_from_previous,
-        people_reached * 1.0 / people_entered as conversion_from_entry,
+        people_reached * {{ double_literal('1.0') }} / people_entered as conversion_from_entry,
         median_hours_from_entry,
         mean_hours_from_entry
     from with_previous

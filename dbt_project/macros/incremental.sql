@@ -69,3 +69,23 @@
     {%- if end -%}{%- do conditions.append(day ~ " <= date '" ~ end ~ "'") -%}{%- endif -%}
     {{ '(' ~ conditions | join(' and ') ~ ')' if conditions else 'false' }}
 {%- endmacro %}
+
+
+{#- Spark: dbt-spark's incremental materialization accepts only its own strategies. It takes
+    replace_changed here, so that the incremental models build whole (a first build or
+    --full-refresh); an incremental run on Spark stops with an error, since parquet tables cannot
+    delete rows (a table format such as Delta or Iceberg could: not done). -#}
+{% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) -%}
+    {%- if raw_strategy == 'replace_changed' -%}
+        {{ return(raw_strategy) }}
+    {%- endif -%}
+    {{ return(dbt_spark.dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format)) }}
+{%- endmacro %}
+
+{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) -%}
+    {%- if strategy == 'replace_changed' -%}
+        {{ exceptions.raise_compiler_error(
+            "the replace_changed incremental strategy is not implemented on Spark: build with --full-refresh into an empty schema") }}
+    {%- endif -%}
+    {{ return(dbt_spark.dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates)) }}
+{%- endmacro %}

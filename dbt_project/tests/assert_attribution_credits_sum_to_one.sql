@@ -10,7 +10,7 @@ conversions as (
 ),
 
 models as (
-    {%- for name in var('attribution_models') %}
+    {%- for name in attribution_models() %}
     select '{{ name }}' as attribution_model{% if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),

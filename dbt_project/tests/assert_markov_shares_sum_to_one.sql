@@ -1,3 +1,4 @@
+{{ config(enabled=target.type != 'spark') }}
 -- The Markov removal-effect shares of a period sum to 1 (when anything converted), so the
 -- period's attributed conversions equal its conversions.
 select period_start, sum(removal_effect_share) as total_share, sum(attributed_conversions) as attributed, any_value(conversions) as conversions

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from ingestion.contracts import load_contracts
 from ingestion.run import ingest
-from touchline.demo.generator import generate
+from touchline.demo import generator
+from touchline.demo.generator import _csv_line, _render, generate
 from touchline.demo.vendors import FILE_NAMES
 
 
@@ -19,6 +20,30 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
     assert tree_digest(tmp_path / "a") != tree_digest(tmp_path / "c")
     assert a.people >= 120  # invited friends come on top
+
+
+def test_same_bytes_whatever_the_number_of_workers(tmp_path, monkeypatch):
+    monkeypatch.setattr(generator, "CHUNK_PEOPLE", 50)  # 6 chunks: more than the workers have in flight
+    monkeypatch.setattr(generator, "FLUSH_BYTES", 20_000)  # several appends per file
+    one = generate(tmp_path / "one", people=300, days=20, seed=3, end=date(2026, 10, 31), workers=1)
+    two = generate(tmp_path / "two", people=300, days=20, seed=3, end=date(2026, 10, 31), workers=2)
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+    assert (one.people, one.rows, one.files, one.duplicates, one.malformed) == (two.people, two.rows, two.files, two.duplicates, two.malformed)
+
+
+def test_csv_lines_are_what_csv_writer_writes():
+    import csv
+    import io
+
+    rows = [["a", "b"], ["Give 15, Get 10", "x"], ['say "hi"', ""], ["line\nbreak", "r\r"], [""], ["", ""], ["x"],
+            [" spaced@example.com ", "Müller", "—", "12,5O"], ["", "", "Response"]]
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(rows)
+    assert "".join(map(_csv_line, rows)) == expected.getvalue()
+    assert _render("ad_clicks", rows) == expected.getvalue().encode()
+    plain = [["a", "b"], [" c@example.com ", "Müller", ""]]  # rendered as a whole, without per-row quoting checks
+    assert _render("ad_clicks", plain) == "".join(map(_csv_line, plain)).encode() == b"a,b\n c@example.com ,M\xc3\xbcller,\n"
+    assert _render("ad_clicks", []) == b""
 
 
 def test_layout_every_vendor_and_untidiness_that_ingestion_accounts_for(tmp_path):

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +26,10 @@ import pytest
 
 from ingestion.contracts import load_contracts
 from ingestion.run import ingest, resolve_identities
-from tests.helpers import SALT, person_key, write_export
+from tests.helpers import SALT, person_key, run_dbt, write_export
 from tests.test_faults_end_to_end import published_relations
 from tests.test_pipeline_end_to_end import ALICE, BOB, CAROL, DAN, tiny_landing
-from touchline.settings import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
+from touchline.settings import DBT_WAREHOUSE_ENV
 
 SELECT = ["+inc_lake_files", "+load_log"]  # the incremental models, what they read, and the ledger built after them
 CAROL_EMAIL = person_key("carol@example.com")
@@ -90,14 +88,8 @@ class Zone:
         return Night(incremental, full, log)
 
     def dbt(self, warehouse: Path, *args: str) -> str:
-        env = {DBT_WAREHOUSE_ENV: str(warehouse), "TOUCHLINE_LAKE": str(self.lake), "HOME": str(self.root),
-               "PATH": str(Path(sys.executable).parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
-        command = [str(Path(sys.executable).with_name("dbt")), "build", "--select", *SELECT, "--indirect-selection", "cautious",
-                   *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(self.root / "target"),
-                   "--log-path", str(self.root / "logs")]
-        done = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
-        return done.stdout
+        return run_dbt(self.root, {DBT_WAREHOUSE_ENV: str(warehouse), "TOUCHLINE_LAKE": str(self.lake)},
+                       "build", "--select", *SELECT, "--indirect-selection", "cautious", *args)
 
 
 def main_differences(left: Path, right: Path) -> list[str]:

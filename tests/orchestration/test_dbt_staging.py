@@ -74,3 +74,50 @@ def test_a_warehouse_built_before_the_incremental_models_gets_a_full_rebuild(tmp
         con.execute("create schema incremental")
         con.execute("create table incremental.inc_lake_files (lake_table varchar, source_file varchar, batch_id varchar)")
     assert has_incremental_ledger(s.warehouse)
+
+
+def test_dbt_docs_are_regenerated_only_when_the_project_changed_or_on_a_full_refresh(tmp_path, monkeypatch):
+    import orchestration.dbt as dbt_step
+
+    s = settings_in(tmp_path)
+    commands = []
+
+    class FakeDbt:
+        def cli(self, args, target_path):
+            commands.append(args)
+            target_path.mkdir(parents=True, exist_ok=True)
+            (target_path / "static_index.html").write_text(f"docs {len(commands)}")
+            return SimpleNamespace(wait=lambda: None)
+
+    project = {"fingerprint": "a"}
+    monkeypatch.setattr(dbt_step, "project_fingerprint", lambda: project["fingerprint"])
+    page = s.dbt_docs_dir / "index.html"
+    assert dbt_step.write_dbt_docs(FakeDbt(), s) == f"dbt docs: {page}"
+    assert dbt_step.write_dbt_docs(FakeDbt(), s).endswith("kept (the dbt project has not changed since they were generated)")
+    assert (len(commands), page.read_text()) == (1, "docs 1")
+    project["fingerprint"] = "b"  # a model changed
+    dbt_step.write_dbt_docs(FakeDbt(), s)
+    dbt_step.write_dbt_docs(FakeDbt(), s, regenerate=True)  # a full refresh
+    assert (len(commands), page.read_text()) == (3, "docs 3")
+    page.unlink()  # removed by hand
+    dbt_step.write_dbt_docs(FakeDbt(), s)
+    assert commands == [["docs", "generate", "--static"]] * 4
+
+
+def test_the_project_fingerprint_changes_with_any_project_file(tmp_path, monkeypatch):
+    import orchestration.dbt as dbt_step
+
+    assert {"dbt_project.yml", "profiles.yml", "fct_touchpoints.sql", "incremental.sql"} <= {p.name for p in dbt_step.project_files()}
+    monkeypatch.setattr(dbt_step, "DBT_PROJECT_DIR", tmp_path)
+    for name in ("dbt_project.yml", "profiles.yml", "models/a.sql", "macros/m.sql"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("select 1")
+    first = dbt_step.project_fingerprint()
+    assert dbt_step.project_fingerprint() == first
+    (tmp_path / "models" / "a.sql").write_text("select 2")
+    second = dbt_step.project_fingerprint()
+    (tmp_path / "models" / "b.sql").write_text("select 2")  # a new model
+    third = dbt_step.project_fingerprint()
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "manifest.json").write_text("{}")  # dbt's output is not the project
+    assert len({first, second, third}) == 3 and dbt_step.project_fingerprint() == third

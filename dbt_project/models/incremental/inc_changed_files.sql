@@ -37,7 +37,7 @@ changed as (
 ),
 
 final as (
-    select lake_table, source_file, arg_min(reason, priority) as reason
+    select lake_table, source_file, {{ arg_min('reason', 'priority') }} as reason
     from changed
     group by lake_table, source_file
 )

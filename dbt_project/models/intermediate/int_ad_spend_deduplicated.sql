@@ -23,4 +23,4 @@ ranked as (
     from deliveries
 )
 
-select * exclude (delivery_rank) from ranked where delivery_rank = 1
+select {{ star_except(['delivery_rank']) }} from ranked where delivery_rank = 1

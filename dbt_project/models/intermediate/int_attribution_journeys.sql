@@ -51,7 +51,7 @@ converting as (
     inner join attributable
         on attributable.person_key = conversions.person_key
         and attributable.occurred_at < conversions.converted_at
-        and attributable.occurred_at >= conversions.converted_at - interval ({{ lookback }}) day
+        and attributable.occurred_at >= conversions.converted_at - {{ interval_days(lookback) }}
 ),
 
 last_conversions as (
@@ -84,7 +84,7 @@ open_journeys as (
         campaign_id,
         campaign_name
     from after_last_conversion
-    where occurred_at >= last_touch_at - interval ({{ lookback }}) day
+    where occurred_at >= last_touch_at - {{ interval_days(lookback) }}
 ),
 
 journeys as (

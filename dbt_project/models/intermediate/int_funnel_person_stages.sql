@@ -54,7 +54,7 @@ final as (
     select
         *,
         case
-            when reached_at is not null then {{ dbt.datediff('entry_at', 'reached_at', 'second') }} / 3600.0
+            when reached_at is not null then {{ dbt.datediff('entry_at', 'reached_at', 'second') }} / {{ double_literal('3600.0') }}
         end as hours_from_entry
     from reached
 )

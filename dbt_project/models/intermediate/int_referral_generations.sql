@@ -15,7 +15,7 @@ walks as (
             person_key as start_person_key,
             referrer_person_key as reached_person_key,
             1 as steps,
-            [person_key, referrer_person_key] as visited,
+            {{ list_of(['person_key', 'referrer_person_key']) }} as visited,
             person_key = referrer_person_key as revisited
         from referrals
         union all
@@ -23,8 +23,8 @@ walks as (
             walk.start_person_key,
             referrals.referrer_person_key as reached_person_key,
             walk.steps + 1 as steps,
-            list_append(walk.visited, referrals.referrer_person_key) as visited,
-            list_contains(walk.visited, referrals.referrer_person_key) as revisited
+            {{ list_append('walk.visited', 'referrals.referrer_person_key') }} as visited,
+            {{ list_contains('walk.visited', 'referrals.referrer_person_key') }} as revisited
         from walk
         inner join referrals on walk.reached_person_key = referrals.person_key
         where not walk.revisited

@@ -29,7 +29,7 @@ ranked as (
 ),
 
 first_deliveries as (
-    select * exclude (delivery_rank) from ranked where delivery_rank = 1
+    select {{ star_except(['delivery_rank']) }} from ranked where delivery_rank = 1
 ),
 
 identity_map as (

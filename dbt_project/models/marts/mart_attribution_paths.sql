@@ -29,15 +29,10 @@ journeys as (
         journey_id,
         any_value(is_conversion) as is_conversion,
         any_value(journey_end_at) as journey_end_at,
-        list(channel order by step_position) as path_channels,
-        string_agg(
-            {%- if 'frequency' in transform_names %}
-            channel || '(' || touches_in_step || ')',
-            {%- else %}
-            channel,
-            {%- endif %}
-            ' > ' order by step_position
-        ) as path
+        {{ list_ordered('channel', 'step_position') }} as path_channels,
+        {{ string_agg_ordered(
+            "channel || '(' || touches_in_step || ')'" if 'frequency' in transform_names else 'channel',
+            "' > '", 'step_position') }} as path
     from steps
     group by journey_id
 ),
@@ -56,7 +51,7 @@ with_value as (
     select
         conversions.conversion_period,
         '(none)',
-        cast([] as varchar[]),
+        {{ empty_string_list() }},
         true,
         conversions.revenue_reporting
     from conversions
@@ -68,7 +63,7 @@ final as (
         period_start,
         path,
         any_value(path_channels) as path_channels,
-        len(any_value(path_channels)) as step_count,
+        {{ list_length('any_value(path_channels)') }} as step_count,
         count(*) filter (where is_conversion) as conversions,
         count(*) filter (where not is_conversion) as non_conversions,
         coalesce({{ exact_sum('case when is_conversion then revenue_reporting end') }}, 0) as revenue_reporting

@@ -3,7 +3,7 @@
 -- model gives no credit have no row); a conversion with no eligible touchpoint gets one row per
 -- model with channel 'unattributed' and credit 1. A step's credit is split equally between its
 -- touchpoints. Definitions of the models in _attribution__models.yml.
-{%- set models = var('attribution_models') %}
+{%- set models = attribution_models() %}
 {%- set weights = var('attribution_position_weights') %}
 {%- set known = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay', 'markov', 'shapley'] %}
 {%- for name in models if name not in known %}
@@ -55,9 +55,9 @@ step_facts as (
         ) as last_non_direct_position,
         -- halves every half-life before the conversion; measured from the path's newest step, so that
         -- step weighs 1 and old paths cannot underflow to 0 / 0 (the normalised shares are the same)
-        pow(0.5, (date_diff('second', step_at, converted_at)
-                  - min(date_diff('second', step_at, converted_at)) over (partition by conversion_id))
-                 / 86400.0 / {{ var('attribution_half_life_days') }}) as decay_weight,
+        pow(0.5, ({{ dbt.datediff('step_at', 'converted_at', 'second') }}
+                  - min({{ dbt.datediff('step_at', 'converted_at', 'second') }}) over (partition by conversion_id))
+                 / {{ double_literal('86400.0') }} / {{ var('attribution_half_life_days') }}) as decay_weight,
         count(*) over (partition by conversion_id, channel) as channel_steps
     from steps
 ),
@@ -65,7 +65,7 @@ step_facts as (
 channel_facts as (
     select
         step_facts.*,
-        count(distinct step_facts.channel) over (partition by step_facts.conversion_id) as distinct_channels
+        {{ count_distinct_over('step_facts.channel', 'step_facts.conversion_id') }} as distinct_channels
         {%- if 'markov' in models %},
         removal_effects.removal_effect
         {%- endif %}
@@ -84,25 +84,25 @@ step_credits as (
         step_position,
         '{{ name }}' as attribution_model,
         {%- if name == 'first_touch' %}
-        case when step_position = 1 then 1.0 else 0.0 end
+        case when step_position = 1 then {{ double_literal('1.0') }} else {{ double_literal('0.0') }} end
         {%- elif name == 'last_touch' %}
-        case when step_position = step_count then 1.0 else 0.0 end
+        case when step_position = step_count then {{ double_literal('1.0') }} else {{ double_literal('0.0') }} end
         {%- elif name == 'last_non_direct' %}
-        case when step_position = last_non_direct_position then 1.0 else 0.0 end
+        case when step_position = last_non_direct_position then {{ double_literal('1.0') }} else {{ double_literal('0.0') }} end
         {%- elif name == 'linear' %}
-        1.0 / step_count
+        {{ double_literal('1.0') }} / step_count
         {%- elif name == 'position_based' %}
         case
-            when step_count = 1 then 1.0
-            when step_count = 2 then 0.5
-            when step_position = 1 then {{ weights.first }}
-            when step_position = step_count then {{ weights.last }}
-            else (1.0 - {{ weights.first }} - {{ weights.last }}) / (step_count - 2)
+            when step_count = 1 then {{ double_literal('1.0') }}
+            when step_count = 2 then {{ double_literal('0.5') }}
+            when step_position = 1 then {{ double_literal(weights.first) }}
+            when step_position = step_count then {{ double_literal(weights.last) }}
+            else {{ double_literal('(1.0 - ' ~ weights.first ~ ' - ' ~ weights.last ~ ')') }} / (step_count - 2)
         end
         {%- elif name == 'time_decay' %}
         decay_weight / sum(decay_weight) over (partition by conversion_id)
         {%- elif name == 'shapley' %}
-        1.0 / distinct_channels / channel_steps
+        {{ double_literal('1.0') }} / distinct_channels / channel_steps
         {%- elif name == 'markov' %}
         -- each distinct channel's share of the removal effects on this path, split between its steps
         (removal_effect / channel_steps)
@@ -136,11 +136,11 @@ unattributed as (
     select
         conversions.conversion_id,
         models.attribution_model,
-        cast(null as varchar) as touchpoint_id,
+        cast(null as {{ string_type() }}) as touchpoint_id,
         cast(null as timestamp) as touchpoint_at,
         'unattributed' as channel,
-        cast(null as varchar) as campaign_id,
-        cast(null as varchar) as campaign_name,
+        cast(null as {{ string_type() }}) as campaign_id,
+        cast(null as {{ string_type() }}) as campaign_name,
         cast(null as bigint) as step_position,
         0 as step_count,
         1.0 as credit

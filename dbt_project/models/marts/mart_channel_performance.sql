@@ -15,7 +15,7 @@ spend as (
 ),
 
 models as (
-    {%- for name in var('attribution_models') %}
+    {%- for name in attribution_models() %}
     select '{{ name }}' as attribution_model{% if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),
@@ -30,12 +30,12 @@ credit_totals as (
         {%- if breakdown == 'campaign' %}
         coalesce(campaign_id, '(none)') as campaign_id,
         {%- else %}
-        cast(null as varchar) as campaign_id,
+        cast(null as {{ string_type() }}) as campaign_id,
         {%- endif %}
         {%- if breakdown == 'campaign' %}
-        any_value(campaign_name) as touchpoint_campaign_name,
+        {{ any_value_not_null('campaign_name') }} as touchpoint_campaign_name,
         {%- else %}
-        cast(null as varchar) as touchpoint_campaign_name,
+        cast(null as {{ string_type() }}) as touchpoint_campaign_name,
         {%- endif %}
         {{ exact_sum('credit') }} as attributed_conversions,
         {{ exact_sum("case when conversion_kind = 'first' then credit end") }} as attributed_first_conversions,
@@ -56,12 +56,12 @@ spend_totals as (
         {%- if breakdown == 'campaign' %}
         spend.campaign_id,
         {%- else %}
-        cast(null as varchar) as campaign_id,
+        cast(null as {{ string_type() }}) as campaign_id,
         {%- endif %}
         {%- if breakdown == 'campaign' %}
-        any_value(spend.campaign_name) as platform_campaign_name,
+        {{ any_value_not_null('spend.campaign_name') }} as platform_campaign_name,
         {%- else %}
-        cast(null as varchar) as platform_campaign_name,
+        cast(null as {{ string_type() }}) as platform_campaign_name,
         {%- endif %}
         {{ exact_sum('spend.spend_reporting') }} as spend_reporting,
         sum(spend.impressions) as impressions,

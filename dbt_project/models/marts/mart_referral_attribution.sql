@@ -103,10 +103,10 @@ final as (
         invites_sent,
         referred_signups,
         -- no invites, no rate (null, not infinity)
-        case when invites_sent > 0 then referred_signups * 1.0 / invites_sent end as invite_to_signup_rate,
+        case when invites_sent > 0 then referred_signups * {{ double_literal('1.0') }} / invites_sent end as invite_to_signup_rate,
         signup_cohort_purchasers,
         case
-            when referred_signups > 0 then signup_cohort_purchasers * 1.0 / referred_signups
+            when referred_signups > 0 then signup_cohort_purchasers * {{ double_literal('1.0') }} / referred_signups
         end as signup_cohort_purchase_rate,
         referred_customers,
         referred_revenue,

@@ -50,7 +50,7 @@ final as (
         generations.below_cycle,
         anchored.referral_cycle_anchor,
         anchored.referral_cycle_anchor_at,
-        {{ dbt.datediff('anchored.referral_cycle_anchor_at', 'anchored.referred_at', 'second') }} / 86400.0
+        {{ dbt.datediff('anchored.referral_cycle_anchor_at', 'anchored.referred_at', 'second') }} / {{ double_literal('86400.0') }}
             as referral_cycle_days,
         anchored.first_purchase_after_referral_at
     from anchored

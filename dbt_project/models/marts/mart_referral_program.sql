@@ -127,8 +127,8 @@ counts as (
 rates as (
     select
         *,
-        case when active_customers > 0 then invites_sent * 1.0 / active_customers end as invites_per_active_customer,
-        case when invites_sent > 0 then referred_signups * 1.0 / invites_sent end as invite_to_signup_rate
+        case when active_customers > 0 then invites_sent * {{ double_literal('1.0') }} / active_customers end as invites_per_active_customer,
+        case when invites_sent > 0 then referred_signups * {{ double_literal('1.0') }} / invites_sent end as invite_to_signup_rate
     from counts
 ),
 

@@ -88,17 +88,17 @@ final as (
         activity_period,
         cohort_size,
         active_people,
-        active_people * 1.0 / cohort_size as retention_rate,
+        active_people * {{ double_literal('1.0') }} / cohort_size as retention_rate,
         first_return_people,
-        first_return_people * 1.0 / cohort_size as first_return_rate,
+        first_return_people * {{ double_literal('1.0') }} / cohort_size as first_return_rate,
         unbounded_people,
-        unbounded_people * 1.0 / cohort_size as unbounded_retention_rate,
+        unbounded_people * {{ double_literal('1.0') }} / cohort_size as unbounded_retention_rate,
         revenue,
         sum(revenue) over (
             partition by activity_kind, breakdown, breakdown_value, cohort_period
             order by period_offset
             rows between unbounded preceding and current row
-        ) * 1.0 / cohort_size as cumulative_revenue_per_member
+        ) * {{ double_literal('1.0') }} / cohort_size as cumulative_revenue_per_member
     from aggregated
 )
 

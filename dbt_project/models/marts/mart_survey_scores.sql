@@ -100,9 +100,9 @@ final as (
         case when score_scale = 'nps_0_10' then nps_promoters end as promoters,
         case when score_scale = 'nps_0_10' then nps_passives end as passives,
         case when score_scale = 'nps_0_10' then nps_detractors end as detractors,
-        case when score_scale = 'nps_0_10' then 100.0 * (nps_promoters - nps_detractors) / responses end as nps,
+        case when score_scale = 'nps_0_10' then {{ double_literal('100.0') }} * (nps_promoters - nps_detractors) / responses end as nps,
         case when score_scale = 'csat_1_5' then csat_satisfied end as satisfied,
-        case when score_scale = 'csat_1_5' then 100.0 * csat_satisfied / responses end as csat
+        case when score_scale = 'csat_1_5' then {{ double_literal('100.0') }} * csat_satisfied / responses end as csat
     from aggregated
 )
 
