@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers import SALT, person_key, write_export
+from tests.helpers import SALT, person_key, run_dbt, write_export
 from touchline import settings as settings_module
 
 ALICE, BOB, DAN = (person_key(e) for e in ("alice@example.com", "bob@example.com", "dan@example.com"))
@@ -66,15 +66,9 @@ def query(settings, sql):
 
 def dbt_on_a_copy(s, tmp_path: Path, *args: str) -> Path:
     """Run a dbt command against a copy of the built warehouse (target files under tmp_path)."""
-    import subprocess
-    import sys
-
     target = tmp_path / "wh.duckdb"
     shutil.copyfile(s.warehouse, target)
-    env = {**s.dbt_env(), settings_module.DBT_WAREHOUSE_ENV: str(target), "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), *args, "--profiles-dir", str(settings_module.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
-                   cwd=settings_module.DBT_PROJECT_DIR, env=env, check=True, capture_output=True)
+    run_dbt(tmp_path, {**s.dbt_env(), settings_module.DBT_WAREHOUSE_ENV: str(target)}, *args)
     return target
 
 

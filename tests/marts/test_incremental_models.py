@@ -28,7 +28,7 @@ from ingestion.contracts import load_contracts
 from ingestion.run import ingest, resolve_identities
 from tests.helpers import SALT, person_key, run_dbt, write_export
 from tests.test_faults_end_to_end import published_relations
-from tests.test_pipeline_end_to_end import ALICE, BOB, CAROL, DAN, tiny_landing
+from tests.test_pipeline_end_to_end import BOB, CAROL, tiny_landing
 from touchline.settings import DBT_WAREHOUSE_ENV
 
 SELECT = ["+inc_lake_files", "+load_log"]  # the incremental models, what they read, and the ledger built after them
