@@ -105,11 +105,13 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # window; a full refresh starts from an empty staging file (touchline/publish.py says why).
     s = touchline.settings()
     full_refresh = is_full_refresh(s.full_refresh, context.run.tags)
-    if not full_refresh and not has_incremental_ledger(s.warehouse):
+    fingerprint = project_fingerprint()
+    if not full_refresh and (reason := full_rebuild_reason(s.warehouse, fingerprint)):
         full_refresh = True
-        context.log.info(f"{s.warehouse} predates the incremental models (no {LEDGER}): this build is a full rebuild")
+        context.log.info(f"this build is a full rebuild: {reason}")
     context.log.info(start_staging(s, context, full_refresh=full_refresh))
-    args = build_args(days_of_run(context) if rebuilds_days(context.run.tags) else None, full_refresh=full_refresh)
+    args = build_args(days_of_run(context) if rebuilds_days(context.run.tags) else None, full_refresh=full_refresh,
+                      fingerprint=fingerprint)
     context.log.info(f"dbt {' '.join(args)}")
     # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
     # has one writer): the events are kept until dbt is done, then each table's row count and
@@ -134,26 +136,40 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         raise failure
     s.staging_owner.write_text(f"{staging_owner(context)}: built")
     if not context.is_subset:
-        context.log.info(write_dbt_docs(dbt, s, regenerate=full_refresh))
+        context.log.info(write_dbt_docs(dbt, s, fingerprint, regenerate=full_refresh))
 
 
 LEDGER = "inc_lake_files"  # what an incremental build compares the lake with (models/incremental/)
+BUILD = "inc_build"  # the project fingerprint of the build (models/incremental/inc_build.sql)
 
 
-def has_incremental_ledger(warehouse: Path) -> bool:
-    """Whether the published warehouse can be built on incrementally: it has the file versions its
-    build read. One built before the incremental models existed has not (and has an older column
-    list in some tables): the next build is then a full rebuild, with no `--full-refresh` by hand.
+def full_rebuild_reason(warehouse: Path, fingerprint: str) -> str | None:
+    """Why the published warehouse cannot be built on incrementally, or None when it can.
+
+    - It was built before the incremental models existed: it has no ledger of the file versions its
+      build read (and an older column list in some tables).
+    - It was built by another version of the dbt project (`fingerprint`: dbt's version and every
+      project file): a changed model, macro, seed (currency rates, journey stages) or var could
+      change rows that the incremental models would keep, since they recompute only what changed in
+      the lake.
     No warehouse yet: an incremental build of an empty file is a whole one anyway."""
     import duckdb
 
     if not warehouse.exists():
-        return True
+        return None
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            return con.execute("select count(*) from information_schema.tables where table_name = ?", [LEDGER]).fetchone()[0] > 0
+            tables = {name for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'incremental'").fetchall()}
+            if LEDGER not in tables:
+                return f"{warehouse} predates the incremental models (no {LEDGER})"
+            built = con.execute(f"select project_fingerprint from incremental.{BUILD}").fetchone() if BUILD in tables else None
     except duckdb.Error:
-        return True  # held or broken: prepare_staging's copy says what to do about it
+        return None  # held or broken: prepare_staging's copy says what to do about it
+    if built is None or built[0] != fingerprint:
+        return (f"{warehouse} was built by another version of the dbt project (models, macros, seeds, vars or dbt "
+                "itself changed since), so every model is rebuilt under the current one")
+    return None
 
 
 def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:
@@ -182,15 +198,16 @@ def staging_owner(context: dg.AssetExecutionContext) -> str:
     return f"backfill {backfill}" if backfill else f"run {context.run.run_id}"
 
 
-def build_args(days: tuple[date, date] | None, *, full_refresh: bool) -> list[str]:
+def build_args(days: tuple[date, date] | None, *, full_refresh: bool, fingerprint: str) -> list[str]:
     """`dbt build`, with --full-refresh when the run rebuilds everything, and with the landing days
     whose rows every incremental model recomputes whatever changed (vars window_start and window_end)
     when the run is a backfill of those days (`touchline run --from --to`: rebuilds them under the
     current models). Without a window an incremental build recomputes exactly what changed in the
     lake since the published build (models/incremental/): new, re-delivered and removed files, ids
-    they touch, people merged, whatever days the run covered."""
+    they touch, people merged, whatever days the run covered. The project's fingerprint is recorded
+    in the warehouse (var project_fingerprint, model inc_build)."""
     window = {"window_start": days[0].isoformat(), "window_end": days[1].isoformat()} if days else {}
-    return ["build", *(["--vars", json.dumps(window)] if window else []), *(["--full-refresh"] if full_refresh else [])]
+    return ["build", "--vars", json.dumps({"project_fingerprint": fingerprint, **window}), *(["--full-refresh"] if full_refresh else [])]
 
 
 def describe_tables(database: Path) -> dict[str, dict]:
@@ -216,7 +233,7 @@ def describe_tables(database: Path) -> dict[str, dict]:
     return out
 
 
-def write_dbt_docs(dbt: DbtCliResource, s: settings.Settings, *, regenerate: bool = False) -> str:
+def write_dbt_docs(dbt: DbtCliResource, s: settings.Settings, fingerprint: str, *, regenerate: bool = False) -> str:
     """`dbt docs generate --static` over the build that just succeeded: one HTML page with the
     manifest and the catalog inside it (no server, no network), written atomically.
 
@@ -226,7 +243,6 @@ def write_dbt_docs(dbt: DbtCliResource, s: settings.Settings, *, regenerate: boo
     of about 20 s of CPU. A full refresh regenerates it."""
     page = s.dbt_docs_dir / "index.html"
     stamp = s.dbt_docs_dir / ".project-fingerprint"
-    fingerprint = project_fingerprint()
     if not regenerate and page.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return f"dbt docs: {page} kept (the dbt project has not changed since they were generated)"
     target = s.dbt_docs_dir.parent / ".dbt_docs_target"

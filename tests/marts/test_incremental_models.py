@@ -156,6 +156,9 @@ def test_a_new_day_adds_its_rows_and_recomputes_nothing_else(zone):
     assert night.query("select count(*) from fct_touchpoints") == [(15,)]
     assert night.query("select person_key, occurred_at, revenue from fct_touchpoints where source_file like 'shopify_orders/2026-10-21/%'") == [
         (BOB, datetime(2026, 10, 21, 14), 30.0)]
+    # Bob's rows of the person-level models are recomputed (his first purchase), nobody else's
+    assert night.query("select person_key, reason from incremental.inc_changed_people") == [(BOB, "holds a new or changed touchpoint")]
+    assert night.query(f"select purchases, lifetime_revenue from int_people_activity where person_key = '{BOB}'") == [(1, 30.0)]
 
 
 def test_without_a_window_only_what_changed_is_recomputed(zone):
@@ -221,6 +224,11 @@ def test_an_identity_link_moves_old_touchpoints_to_the_merged_person(zone):
     assert night.query(f"select cast(occurred_at as date)::varchar from fct_touchpoints where person_key = '{CAROL_EMAIL}' order by 1") == [
         ("2026-10-04",), ("2026-10-23",)]
     assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1, "person resolved differently": 1}
+    # both people's rows are recomputed: the visitor key loses its click (and its row), the email key gains two
+    assert dict(night.query("select person_key, reason from incremental.inc_changed_people")) == {
+        CAROL: "held a changed, moved or removed touchpoint", CAROL_EMAIL: "holds a new or changed touchpoint"}
+    assert night.query(f"select count(*) from int_people_activity where person_key = '{CAROL}'") == [(0,)]
+    assert night.query(f"select touchpoints from int_people_activity where person_key = '{CAROL_EMAIL}'") == [(2,)]
 
 
 def test_a_file_removed_from_the_lake_loses_its_rows(zone):

@@ -57,26 +57,31 @@ def test_runs_of_one_backfill_continue_its_staging_build_and_others_start_afresh
 def test_the_build_arguments_carry_the_window_and_the_full_refresh():
     from datetime import date
 
-    assert build_args(None, full_refresh=False) == ["build"]
-    assert build_args((date(2026, 10, 1), date(2026, 10, 31)), full_refresh=True) == [
-        "build", "--vars", '{"window_start": "2026-10-01", "window_end": "2026-10-31"}', "--full-refresh"]
+    assert build_args(None, full_refresh=False, fingerprint="f1") == ["build", "--vars", '{"project_fingerprint": "f1"}']
+    assert build_args((date(2026, 10, 1), date(2026, 10, 31)), full_refresh=True, fingerprint="f1") == [
+        "build", "--vars", '{"project_fingerprint": "f1", "window_start": "2026-10-01", "window_end": "2026-10-31"}', "--full-refresh"]
 
 
-def test_a_warehouse_built_before_the_incremental_models_gets_a_full_rebuild(tmp_path):
-    from orchestration.dbt import has_incremental_ledger
+def test_a_warehouse_built_before_the_incremental_models_or_by_another_project_gets_a_full_rebuild(tmp_path):
+    from orchestration.dbt import full_rebuild_reason
 
     s = settings_in(tmp_path)
-    assert has_incremental_ledger(s.warehouse)  # none yet: the first build is whole anyway
+    assert full_rebuild_reason(s.warehouse, "f1") is None  # none yet: the first build is whole anyway
     build_staging(s, 1, rows=10)
     publish(s)
-    assert not has_incremental_ledger(s.warehouse)
+    assert "predates the incremental models (no inc_lake_files)" in full_rebuild_reason(s.warehouse, "f1")
     with duckdb.connect(str(s.warehouse)) as con:
         con.execute("create schema incremental")
         con.execute("create table incremental.inc_lake_files (lake_table varchar, source_file varchar, batch_id varchar)")
-    assert has_incremental_ledger(s.warehouse)
+    # a ledger but no fingerprint (built before inc_build existed, or inc_build not built): whole
+    assert "built by another version of the dbt project" in full_rebuild_reason(s.warehouse, "f1")
+    with duckdb.connect(str(s.warehouse)) as con:
+        con.execute("create table incremental.inc_build as select 'f1' as project_fingerprint")
+    assert full_rebuild_reason(s.warehouse, "f1") is None
+    assert "built by another version of the dbt project" in full_rebuild_reason(s.warehouse, "f2")  # a model changed since
 
 
-def test_dbt_docs_are_regenerated_only_when_the_project_changed_or_on_a_full_refresh(tmp_path, monkeypatch):
+def test_dbt_docs_are_regenerated_only_when_the_project_changed_or_on_a_full_refresh(tmp_path):
     import orchestration.dbt as dbt_step
 
     s = settings_in(tmp_path)
@@ -89,18 +94,15 @@ def test_dbt_docs_are_regenerated_only_when_the_project_changed_or_on_a_full_ref
             (target_path / "static_index.html").write_text(f"docs {len(commands)}")
             return SimpleNamespace(wait=lambda: None)
 
-    project = {"fingerprint": "a"}
-    monkeypatch.setattr(dbt_step, "project_fingerprint", lambda: project["fingerprint"])
     page = s.dbt_docs_dir / "index.html"
-    assert dbt_step.write_dbt_docs(FakeDbt(), s) == f"dbt docs: {page}"
-    assert dbt_step.write_dbt_docs(FakeDbt(), s).endswith("kept (the dbt project has not changed since they were generated)")
+    assert dbt_step.write_dbt_docs(FakeDbt(), s, "a") == f"dbt docs: {page}"
+    assert dbt_step.write_dbt_docs(FakeDbt(), s, "a").endswith("kept (the dbt project has not changed since they were generated)")
     assert (len(commands), page.read_text()) == (1, "docs 1")
-    project["fingerprint"] = "b"  # a model changed
-    dbt_step.write_dbt_docs(FakeDbt(), s)
-    dbt_step.write_dbt_docs(FakeDbt(), s, regenerate=True)  # a full refresh
+    dbt_step.write_dbt_docs(FakeDbt(), s, "b")  # a model changed
+    dbt_step.write_dbt_docs(FakeDbt(), s, "b", regenerate=True)  # a full refresh
     assert (len(commands), page.read_text()) == (3, "docs 3")
     page.unlink()  # removed by hand
-    dbt_step.write_dbt_docs(FakeDbt(), s)
+    dbt_step.write_dbt_docs(FakeDbt(), s, "b")
     assert commands == [["docs", "generate", "--static"]] * 4
 
 

@@ -1,10 +1,23 @@
 -- Each person x journey stage: when the person reached the stage within the conversion window.
 -- A person enters at their first touchpoint (entry = awareness); reaching a later stage counts as
 -- reaching every earlier one; a stage counts only if reached within funnel_conversion_window_days.
+-- Incremental: only the people of inc_changed_people (a person's rows depend on their own
+-- touchpoints alone).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key='person_key',
+    changed_keys='inc_changed_people',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('inc_changed_people') }}
 {%- set window_days = var('funnel_conversion_window_days') %}
 
 with touchpoints as (
     select person_key, occurred_at, funnel_stage_order from {{ ref('int_touchpoints_staged') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
+    {%- endif %}
 ),
 
 people as (
@@ -14,7 +27,10 @@ people as (
         first_touch_channel,
         first_touch_campaign,
         first_touch_need
-    from {{ ref('dim_people') }}
+    from {{ ref('int_people_activity') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
+    {%- endif %}
 ),
 
 stages as (

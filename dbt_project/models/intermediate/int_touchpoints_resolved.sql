@@ -6,6 +6,7 @@
     on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_touchpoints') }}
+-- depends_on: {{ ref('inc_changed_people') }} (which reads this table as the previous build left it)
 -- One row per touchpoint_id, keyed by the resolved person: a re-delivered export (same vendor
 -- record keys) adds nothing, the first delivery wins (earliest ingestion, then file path, then row
 -- number); an anonymous click, a CRM contact and a survey answer tied together by a click id or

@@ -1,10 +1,24 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key='person_key',
+    changed_keys='inc_changed_people',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('inc_changed_people') }}
 -- Touchpoints with the funnel stage they count for, the person's purchase sequence and revenue
 -- in the reporting currency (var reporting_currency, rates from seeds/currency_rates.csv).
 -- A person's first purchase reaches the purchase stage; a repeat purchase reaches retention.
 -- Post-purchase stages need a purchase: a survey answer or referral before the person's first
 -- purchase (a post-support survey, an invite from a non-customer) counts as consideration.
+-- Incremental: only the people of inc_changed_people, each from all their touchpoints (every
+-- column here depends on the person's own touchpoints and the seeds; a change to the seeds or
+-- the models rebuilds everything: orchestration/dbt.py).
 with touchpoints as (
     select * from {{ ref('int_touchpoints_resolved') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
+    {%- endif %}
 ),
 
 stages as (

@@ -1,39 +1,9 @@
 -- One row per person: first touch, first lead, first purchase, lifecycle state, referrer,
 -- purchases, lifetime revenue and latest NPS. Definitions are in _marts__models.yml.
-with touchpoints as (
-    select * from {{ ref('int_touchpoints_staged') }}
-),
-
-first_touch as (
-    select
-        person_key,
-        occurred_at as first_touch_at,
-        channel as first_touch_channel,
-        campaign_name as first_touch_campaign,
-        need as first_touch_need
-    from (
-        select
-            *,
-            row_number() over (partition by person_key order by occurred_at, touchpoint_id) as touch_rank
-        from touchpoints
-    ) as ranked
-    where touch_rank = 1
-),
-
-activity as (
-    select
-        person_key,
-        count(*) as touchpoints,
-        max(occurred_at) as last_touch_at,
-        min(case when touchpoint_type = 'lead_created' then occurred_at end) as first_lead_at,
-        min(case when touchpoint_type = 'purchase' then occurred_at end) as first_purchase_at,
-        count(case when touchpoint_type = 'purchase' then 1 end) as purchases,
-        {{ exact_sum("case when touchpoint_type = 'purchase' then revenue end") }} as purchase_revenue,
-        {{ exact_sum("case when touchpoint_type = 'purchase' then revenue_reporting end") }} as purchase_revenue_reporting,
-        count(distinct case when touchpoint_type = 'purchase' then currency end) as purchase_currencies,
-        min(case when touchpoint_type = 'purchase' then currency end) as purchase_currency
-    from touchpoints
-    group by person_key
+-- What the person's own touchpoints say is int_people_activity (incremental, per person); the
+-- referrals here depend on other people's touchpoints too, so they are joined afresh each build.
+with people as (
+    select * from {{ ref('int_people_activity') }}
 ),
 
 -- the one referral rule (int_referrals): the sign-up event's referrer, else the CRM referral code's
@@ -49,57 +19,36 @@ referrals_made as (
     group by referrer_person_key
 ),
 
-latest_nps as (
-    select person_key, score as latest_nps, occurred_at as latest_nps_at
-    from (
-        select
-            person_key,
-            score,
-            occurred_at,
-            row_number() over (partition by person_key order by occurred_at desc, touchpoint_id desc) as answer_rank
-        from touchpoints
-        where touchpoint_type = 'survey_response' and score_scale = 'nps_0_10'
-    ) as answers
-    where answer_rank = 1
-),
-
 final as (
     select
-        activity.person_key,
-        first_touch.first_touch_at,
-        first_touch.first_touch_channel,
-        first_touch.first_touch_campaign,
-        first_touch.first_touch_need,
-        first_touch.first_touch_channel as acquisition_channel,
-        activity.first_lead_at,
-        activity.first_purchase_at,
-        activity.last_touch_at,
-        activity.touchpoints,
-        activity.purchases,
-        case
-            when activity.purchase_currencies <= 1 then coalesce(activity.purchase_revenue, 0)
-        end as lifetime_revenue,
-        case
-            when activity.purchase_currencies = 1 then activity.purchase_currency
-            when activity.purchase_currencies > 1 then 'MIXED'
-        end as lifetime_revenue_currency,
-        coalesce(activity.purchase_revenue_reporting, 0) as lifetime_revenue_reporting,
+        people.person_key,
+        people.first_touch_at,
+        people.first_touch_channel,
+        people.first_touch_campaign,
+        people.first_touch_need,
+        people.first_touch_channel as acquisition_channel,
+        people.first_lead_at,
+        people.first_purchase_at,
+        people.last_touch_at,
+        people.touchpoints,
+        people.purchases,
+        people.lifetime_revenue,
+        people.lifetime_revenue_currency,
+        people.lifetime_revenue_reporting,
         referred_by.referrer_person_key,
         coalesce(referrals_made.people_referred, 0) as people_referred,
-        latest_nps.latest_nps,
-        latest_nps.latest_nps_at,
+        people.latest_nps,
+        people.latest_nps_at,
         {{ lifecycle_state(
             has_appeared='true',
-            is_lead='activity.first_lead_at is not null',
-            is_customer='activity.purchases > 0',
+            is_lead='people.first_lead_at is not null',
+            is_customer='people.purchases > 0',
             has_referred='coalesce(referrals_made.people_referred, 0) > 0',
-            latest_nps='latest_nps.latest_nps',
+            latest_nps='people.latest_nps',
         ) }} as lifecycle_state
-    from activity
-    inner join first_touch on activity.person_key = first_touch.person_key
-    left join referred_by on activity.person_key = referred_by.person_key
-    left join referrals_made on activity.person_key = referrals_made.person_key
-    left join latest_nps on activity.person_key = latest_nps.person_key
+    from people
+    left join referred_by on people.person_key = referred_by.person_key
+    left join referrals_made on people.person_key = referrals_made.person_key
 )
 
 select * from final

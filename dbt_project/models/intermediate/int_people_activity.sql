@@ -1,0 +1,93 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key='person_key',
+    changed_keys='inc_changed_people',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('inc_changed_people') }}
+-- One row per person: what their own touchpoints say (first touch, first lead, first purchase,
+-- purchases, lifetime revenue, latest NPS). dim_people adds the referrals, which depend on other
+-- people's touchpoints too. Definitions are in _marts__models.yml (dim_people).
+-- Incremental: only the people of inc_changed_people, each from all their touchpoints.
+with touchpoints as (
+    select * from {{ ref('int_touchpoints_staged') }}
+    {%- if is_incremental() %}
+    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
+    {%- endif %}
+),
+
+first_touch as (
+    select
+        person_key,
+        occurred_at as first_touch_at,
+        channel as first_touch_channel,
+        campaign_name as first_touch_campaign,
+        need as first_touch_need
+    from (
+        select
+            *,
+            row_number() over (partition by person_key order by occurred_at, touchpoint_id) as touch_rank
+        from touchpoints
+    ) as ranked
+    where touch_rank = 1
+),
+
+activity as (
+    select
+        person_key,
+        count(*) as touchpoints,
+        max(occurred_at) as last_touch_at,
+        min(case when touchpoint_type = 'lead_created' then occurred_at end) as first_lead_at,
+        min(case when touchpoint_type = 'purchase' then occurred_at end) as first_purchase_at,
+        count(case when touchpoint_type = 'purchase' then 1 end) as purchases,
+        {{ exact_sum("case when touchpoint_type = 'purchase' then revenue end") }} as purchase_revenue,
+        {{ exact_sum("case when touchpoint_type = 'purchase' then revenue_reporting end") }} as purchase_revenue_reporting,
+        count(distinct case when touchpoint_type = 'purchase' then currency end) as purchase_currencies,
+        min(case when touchpoint_type = 'purchase' then currency end) as purchase_currency
+    from touchpoints
+    group by person_key
+),
+
+latest_nps as (
+    select person_key, score as latest_nps, occurred_at as latest_nps_at
+    from (
+        select
+            person_key,
+            score,
+            occurred_at,
+            row_number() over (partition by person_key order by occurred_at desc, touchpoint_id desc) as answer_rank
+        from touchpoints
+        where touchpoint_type = 'survey_response' and score_scale = 'nps_0_10'
+    ) as answers
+    where answer_rank = 1
+),
+
+final as (
+    select
+        activity.person_key,
+        first_touch.first_touch_at,
+        first_touch.first_touch_channel,
+        first_touch.first_touch_campaign,
+        first_touch.first_touch_need,
+        activity.first_lead_at,
+        activity.first_purchase_at,
+        activity.last_touch_at,
+        activity.touchpoints,
+        activity.purchases,
+        case
+            when activity.purchase_currencies <= 1 then coalesce(activity.purchase_revenue, 0)
+        end as lifetime_revenue,
+        case
+            when activity.purchase_currencies = 1 then activity.purchase_currency
+            when activity.purchase_currencies > 1 then 'MIXED'
+        end as lifetime_revenue_currency,
+        coalesce(activity.purchase_revenue_reporting, 0) as lifetime_revenue_reporting,
+        latest_nps.latest_nps,
+        latest_nps.latest_nps_at
+    from activity
+    inner join first_touch on activity.person_key = first_touch.person_key
+    left join latest_nps on activity.person_key = latest_nps.person_key
+)
+
+select * from final
