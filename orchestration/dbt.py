@@ -20,7 +20,8 @@ from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from orchestration.normalize import IDENTITY_MAP, is_full_refresh, rebuilds_days
+from orchestration.builds import full_rebuild_reason
+from orchestration.normalize import IDENTITY_MAP, rebuilds_days
 from orchestration.partitions import days_of_run
 from orchestration.resources import TouchlineResource
 from touchline import settings
@@ -104,10 +105,10 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # A night builds incrementally on a copy of the published file, with the run's days as the
     # window; a full refresh starts from an empty staging file (touchline/publish.py says why).
     s = touchline.settings()
-    full_refresh = is_full_refresh(s.full_refresh, context.run.tags)
-    if not full_refresh and not has_incremental_ledger(s.warehouse):
-        full_refresh = True
-        context.log.info(f"{s.warehouse} predates the incremental models (no {LEDGER}): this build is a full rebuild")
+    why_whole = full_rebuild_reason(s, context.run.tags)  # the lake checks ask the same (orchestration/builds.py)
+    full_refresh = why_whole is not None
+    if full_refresh:
+        context.log.info(f"{why_whole}: this build is a full rebuild")
     context.log.info(start_staging(s, context, full_refresh=full_refresh))
     args = build_args(days_of_run(context) if rebuilds_days(context.run.tags) else None, full_refresh=full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
@@ -135,25 +136,6 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     s.staging_owner.write_text(f"{staging_owner(context)}: built")
     if not context.is_subset:
         context.log.info(write_dbt_docs(dbt, s, regenerate=full_refresh))
-
-
-LEDGER = "inc_lake_files"  # what an incremental build compares the lake with (models/incremental/)
-
-
-def has_incremental_ledger(warehouse: Path) -> bool:
-    """Whether the published warehouse can be built on incrementally: it has the file versions its
-    build read. One built before the incremental models existed has not (and has an older column
-    list in some tables): the next build is then a full rebuild, with no `--full-refresh` by hand.
-    No warehouse yet: an incremental build of an empty file is a whole one anyway."""
-    import duckdb
-
-    if not warehouse.exists():
-        return True
-    try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            return con.execute("select count(*) from information_schema.tables where table_name = ?", [LEDGER]).fetchone()[0] > 0
-    except duckdb.Error:
-        return True  # held or broken: prepare_staging's copy says what to do about it
 
 
 def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:

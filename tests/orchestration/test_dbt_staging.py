@@ -63,7 +63,7 @@ def test_the_build_arguments_carry_the_window_and_the_full_refresh():
 
 
 def test_a_warehouse_built_before_the_incremental_models_gets_a_full_rebuild(tmp_path):
-    from orchestration.dbt import has_incremental_ledger
+    from orchestration.builds import has_incremental_ledger
 
     s = settings_in(tmp_path)
     assert has_incremental_ledger(s.warehouse)  # none yet: the first build is whole anyway
