@@ -9,30 +9,37 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from expectations import lake_scope
 from expectations.landing_health import as_rows, freshness_verdicts, volume_verdicts
+from expectations.lake_scope import LakeScope
 from expectations.suites import lake_specs, mart_specs
 from expectations.validate import SuiteOutcome, SuiteSpec
 from expectations.validate import session as gx_session
 from ingestion import state, storage
 from ingestion.contracts import Contract
 from ingestion.normalize import MISSING_COLUMNS
+from orchestration.builds import full_rebuild_reason, published_lake_files
 from orchestration.normalize import AD_SPEND, LOAD_LOG, QUARANTINE, TOUCHPOINTS
 from orchestration.resources import TouchlineResource
+from touchline.settings import Settings
 
 
-def _result(outcome: SuiteOutcome, check_name: str, asset_key: dg.AssetKey, docs: str | None) -> dg.AssetCheckResult:
+def _result(outcome: SuiteOutcome, check_name: str, asset_key: dg.AssetKey, docs: str | None,
+            scope: LakeScope | None = None) -> dg.AssetCheckResult:
     failures = outcome.failures
     return dg.AssetCheckResult(
         check_name=check_name,
         asset_key=asset_key,
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
-        description=(f"all {len(outcome.outcomes)} expectations met on {outcome.rows:,} rows" if outcome.success
-                     else f"{len(failures)} of {len(outcome.outcomes)} expectations failed on {outcome.rows:,} rows: "
-                          + "; ".join(o.describe() for o in failures)),
+        description=(f"all {len(outcome.outcomes)} expectations met on {outcome.rows:,} rows" + (f": {scope.describe()}" if scope else "")
+                     if outcome.success
+                     else f"{len(failures)} of {len(outcome.outcomes)} expectations failed on {outcome.rows:,} rows"
+                          + (f" ({scope.describe()})" if scope else "") + ": " + "; ".join(o.describe() for o in failures)),
         metadata={
             "suite": outcome.suite,
             "rows_validated": outcome.rows,
+            **(scope.metadata() if scope else {}),
             "expectations": len(outcome.outcomes),
             "failed_expectations": len(failures),
             "failures": dg.MetadataValue.json([
@@ -46,9 +53,10 @@ def _result(outcome: SuiteOutcome, check_name: str, asset_key: dg.AssetKey, docs
 
 
 def _validate(context: dg.AssetCheckExecutionContext, specs: list[tuple[dg.AssetCheckSpec, SuiteSpec]], docs_dir: Path,
-              assets: Path, database: Path | None = None):
-    """Validate the selected suites in one GX session, write their Data Docs, yield a result per check.
-    The session makes the tables of all the suites (a selected one may be a view of another)."""
+              assets: Path, database: Path | None = None) -> tuple[list[tuple[dg.AssetCheckSpec, SuiteOutcome]], str | None]:
+    """Validate the selected suites in one GX session and write their Data Docs: the outcome per
+    selected check, and the docs' path. The session makes the tables of all the suites (a selected
+    one may be a view of another)."""
     selected = [(check, suite) for check, suite in specs if check.key in context.selected_asset_check_keys]
     with gx_session(database, tables=[suite for _, suite in specs], run_name=context.run.run_id) as session:
         outcomes = [(check, session.validate(suite)) for check, suite in selected]
@@ -57,24 +65,66 @@ def _validate(context: dg.AssetCheckExecutionContext, specs: list[tuple[dg.Asset
             docs = str(session.build_docs(docs_dir, assets))
         except Exception as exc:  # unreadable docs must not hold back the night; the checks still decide
             context.log.warning(f"Great Expectations Data Docs not written to {docs_dir}: {type(exc).__name__}: {exc}")
-    for check, outcome in outcomes:
-        yield _result(outcome, check.name, check.asset_key, docs)
+    return outcomes, docs
+
+
+def lake_table(suite: str) -> str:
+    """The lake table a lake suite reads: ad_spend's own, the touchpoints for the others (a family's is a view of it)."""
+    return "ad_spend" if suite == "ad_spend" else "touchpoints"
+
+
+def lake_scopes(s: Settings, tags: dict[str, str], rules_changed: set[str] = frozenset()) -> dict[str, LakeScope]:
+    """What the lake suites read, per lake table: the lake files the published warehouse has not
+    read (expectations/lake_scope.py says why that decides as much as the whole lake would), or the
+    whole table when the run builds the warehouse whole (a full refresh, a warehouse without the
+    ledger: the dbt step's own test, orchestration/builds.py), when nothing is published yet or its
+    ledger cannot be read, or when the table's suites changed since the whole lake last passed them
+    (`rules_changed`: tables)."""
+    why = full_rebuild_reason(s, tags)
+    published = None if why else published_lake_files(s.warehouse)
+    if why is None and published is None:
+        why = "no published warehouse yet" if not s.warehouse.exists() else f"the ledger of {s.warehouse} cannot be read"
+    out = {}
+    for table in lake_scope.LAKE_TABLES:
+        if why:
+            out[table] = lake_scope.whole_table(s.lake, table, why)
+        elif table in rules_changed:
+            out[table] = lake_scope.whole_table(s.lake, table, "its suites changed since the whole lake last passed them")
+        else:
+            out[table] = lake_scope.unpublished(s.lake, table, published.get(table, set()))
+    return out
 
 
 def build_lake_expectations(contracts: dict[str, Contract]) -> dg.AssetChecksDefinition:
     """The lake's Great Expectations suites (expectations/suites.py): touchpoints, ad spend, and the
-    touchpoints of each source family, as blocking checks validated in one session before dbt."""
+    touchpoints of each source family, as blocking checks validated in one session before dbt.
+    A night validates the lake files the published warehouse has not read yet, a full build the
+    whole lake (lake_scopes)."""
     names = [s.name for s in lake_specs(str, contracts.values())]  # the suites' names; their files are resolved per run
-    specs = [dg.AssetCheckSpec(f"{name}_expectations", asset=AD_SPEND if name == "ad_spend" else TOUCHPOINTS, blocking=True,
-                               description=f"Great Expectations suite {name} (expectations/suites.py); "
+    specs = [dg.AssetCheckSpec(f"{name}_expectations", asset=AD_SPEND if lake_table(name) == "ad_spend" else TOUCHPOINTS, blocking=True,
+                               description=f"Great Expectations suite {name} (expectations/suites.py) on the lake files the "
+                                           "published warehouse has not read yet (the whole lake on a full build); "
                                            "fails with ERROR, or WARN when only warning expectations failed.")
              for name in names]
 
     @dg.multi_asset_check(specs=specs, can_subset=True, name="lake_expectations")
     def lake_expectations(context: dg.AssetCheckExecutionContext, touchline: TouchlineResource):
         s = touchline.settings()
-        pairs = list(zip(specs, lake_specs(lambda table: storage.table_glob(s.lake, table), contracts.values()), strict=True))
-        yield from _validate(context, pairs, s.gx_docs_dir / "lake", s.data_docs_assets)
+        selected = {name for name, check in zip(names, specs, strict=True) if check.key in context.selected_asset_check_keys}
+        rules = {name: fp for name, fp in lake_scope.suite_fingerprints(
+            lake_specs(str, contracts.values(), now=lake_scope.FINGERPRINT_NOW)).items() if name in selected}
+        passed = lake_scope.validated_fingerprints(s.lake)
+        scopes = lake_scopes(s, context.run.tags, {lake_table(name) for name, fp in rules.items() if passed.get(name) != fp})
+        for scope in scopes.values():
+            context.log.info(f"lake expectations read {scope.describe()}")
+        pairs = list(zip(specs, lake_specs(lambda table: scopes[table].relation, contracts.values()), strict=True))
+        outcomes, docs = _validate(context, pairs, s.gx_docs_dir / "lake", s.data_docs_assets)
+        for check, outcome in outcomes:
+            yield _result(outcome, check.name, check.asset_key, docs, scopes[lake_table(outcome.suite)])
+        # the suites the whole lake passed (a warning lets the night publish): tomorrow needs only the unpublished files
+        whole_passed = {o.suite: rules[o.suite] for _, o in outcomes if scopes[lake_table(o.suite)].whole and o.severity != "ERROR"}
+        if whole_passed:
+            lake_scope.record_validated(s.lake, whole_passed)
 
     return lake_expectations
 
@@ -91,8 +141,10 @@ def build_mart_expectations(dbt_keys: Iterable[dg.AssetKey]) -> dg.AssetChecksDe
     @dg.multi_asset_check(specs=specs, can_subset=True, name="mart_expectations")
     def mart_expectations(context: dg.AssetCheckExecutionContext, touchline: TouchlineResource):
         s = touchline.settings()
-        yield from _validate(context, list(zip(specs, suites, strict=True)), s.gx_docs_dir / "marts", s.data_docs_assets,
-                             database=s.staging_warehouse)
+        outcomes, docs = _validate(context, list(zip(specs, suites, strict=True)), s.gx_docs_dir / "marts", s.data_docs_assets,
+                                   database=s.staging_warehouse)
+        for check, outcome in outcomes:
+            yield _result(outcome, check.name, check.asset_key, docs)
 
     return mart_expectations
 

@@ -4,7 +4,6 @@ dbt builds the staging warehouse (settings.staging_warehouse, via TOUCHLINE_DBT_
 profiles.yml), never the file analysts read: orchestration/publish.py publishes it afterwards."""
 
 import fcntl
-import hashlib
 import json
 import shutil
 import sys
@@ -20,7 +19,8 @@ from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from orchestration.normalize import IDENTITY_MAP, is_full_refresh, rebuilds_days
+from orchestration.builds import full_rebuild_reason, project_files, project_fingerprint
+from orchestration.normalize import IDENTITY_MAP, rebuilds_days
 from orchestration.partitions import days_of_run
 from orchestration.resources import TouchlineResource
 from touchline import settings
@@ -68,14 +68,6 @@ def dbt_resource() -> DbtCliResource:
     return TouchlineDbtCli(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))
 
 
-def project_files() -> list[Path]:
-    """The files dbt reads to parse the project."""
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
-    for folder in ("models", "macros", "seeds", "tests"):
-        files.extend(sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()))
-    return files
-
-
 def _manifest_is_stale() -> bool:
     manifest = dbt_project.manifest_path
     if not manifest.exists():
@@ -104,11 +96,11 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # A night builds incrementally on a copy of the published file, with the run's days as the
     # window; a full refresh starts from an empty staging file (touchline/publish.py says why).
     s = touchline.settings()
-    full_refresh = is_full_refresh(s.full_refresh, context.run.tags)
+    why_whole = full_rebuild_reason(s, context.run.tags)  # the lake checks ask the same (orchestration/builds.py)
+    full_refresh = why_whole is not None
+    if full_refresh:
+        context.log.info(f"{why_whole}: this build is a full rebuild")
     fingerprint = project_fingerprint()
-    if not full_refresh and (reason := full_rebuild_reason(s.warehouse, fingerprint)):
-        full_refresh = True
-        context.log.info(f"this build is a full rebuild: {reason}")
     context.log.info(start_staging(s, context, full_refresh=full_refresh))
     args = build_args(days_of_run(context) if rebuilds_days(context.run.tags) else None, full_refresh=full_refresh,
                       fingerprint=fingerprint)
@@ -137,39 +129,6 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     s.staging_owner.write_text(f"{staging_owner(context)}: built")
     if not context.is_subset:
         context.log.info(write_dbt_docs(dbt, s, fingerprint, regenerate=full_refresh))
-
-
-LEDGER = "inc_lake_files"  # what an incremental build compares the lake with (models/incremental/)
-BUILD = "inc_build"  # the project fingerprint of the build (models/incremental/inc_build.sql)
-
-
-def full_rebuild_reason(warehouse: Path, fingerprint: str) -> str | None:
-    """Why the published warehouse cannot be built on incrementally, or None when it can.
-
-    - It was built before the incremental models existed: it has no ledger of the file versions its
-      build read (and an older column list in some tables).
-    - It was built by another version of the dbt project (`fingerprint`: dbt's version and every
-      project file): a changed model, macro, seed (currency rates, journey stages) or var could
-      change rows that the incremental models would keep, since they recompute only what changed in
-      the lake.
-    No warehouse yet: an incremental build of an empty file is a whole one anyway."""
-    import duckdb
-
-    if not warehouse.exists():
-        return None
-    try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            tables = {name for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'incremental'").fetchall()}
-            if LEDGER not in tables:
-                return f"{warehouse} predates the incremental models (no {LEDGER})"
-            built = con.execute(f"select project_fingerprint from incremental.{BUILD}").fetchone() if BUILD in tables else None
-    except duckdb.Error:
-        return None  # held or broken: prepare_staging's copy says what to do about it
-    if built is None or built[0] != fingerprint:
-        return (f"{warehouse} was built by another version of the dbt project (models, macros, seeds, vars or dbt "
-                "itself changed since), so every model is rebuilt under the current one")
-    return None
 
 
 def start_staging(s: settings.Settings, context: dg.AssetExecutionContext, *, full_refresh: bool) -> str:
@@ -253,11 +212,3 @@ def write_dbt_docs(dbt: DbtCliResource, s: settings.Settings, fingerprint: str, 
     tmp.replace(page)
     stamp.write_text(fingerprint)
     return f"dbt docs: {page}"
-
-
-def project_fingerprint() -> str:
-    """SHA-256 over dbt's version and every project file's path and bytes."""
-    digest = hashlib.sha256(metadata.version("dbt-core").encode())
-    for path in project_files():
-        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()

@@ -63,22 +63,22 @@ def test_the_build_arguments_carry_the_window_and_the_full_refresh():
 
 
 def test_a_warehouse_built_before_the_incremental_models_or_by_another_project_gets_a_full_rebuild(tmp_path):
-    from orchestration.dbt import full_rebuild_reason
+    from orchestration.builds import published_build_reason
 
     s = settings_in(tmp_path)
-    assert full_rebuild_reason(s.warehouse, "f1") is None  # none yet: the first build is whole anyway
+    assert published_build_reason(s.warehouse, "f1") is None  # none yet: the first build is whole anyway
     build_staging(s, 1, rows=10)
     publish(s)
-    assert "predates the incremental models (no inc_lake_files)" in full_rebuild_reason(s.warehouse, "f1")
+    assert "predates the incremental models (no inc_lake_files)" in published_build_reason(s.warehouse, "f1")
     with duckdb.connect(str(s.warehouse)) as con:
         con.execute("create schema incremental")
         con.execute("create table incremental.inc_lake_files (lake_table varchar, source_file varchar, batch_id varchar)")
     # a ledger but no fingerprint (built before inc_build existed, or inc_build not built): whole
-    assert "built by another version of the dbt project" in full_rebuild_reason(s.warehouse, "f1")
+    assert "built by another version of the dbt project" in published_build_reason(s.warehouse, "f1")
     with duckdb.connect(str(s.warehouse)) as con:
         con.execute("create table incremental.inc_build as select 'f1' as project_fingerprint")
-    assert full_rebuild_reason(s.warehouse, "f1") is None
-    assert "built by another version of the dbt project" in full_rebuild_reason(s.warehouse, "f2")  # a model changed since
+    assert published_build_reason(s.warehouse, "f1") is None
+    assert "built by another version of the dbt project" in published_build_reason(s.warehouse, "f2")  # a model changed since
 
 
 def test_dbt_docs_are_regenerated_only_when_the_project_changed_or_on_a_full_refresh(tmp_path):
@@ -107,7 +107,7 @@ def test_dbt_docs_are_regenerated_only_when_the_project_changed_or_on_a_full_ref
 
 
 def test_the_project_fingerprint_changes_with_any_project_file(tmp_path, monkeypatch):
-    import orchestration.dbt as dbt_step
+    import orchestration.builds as dbt_step
 
     assert {"dbt_project.yml", "profiles.yml", "fct_touchpoints.sql", "incremental.sql"} <= {p.name for p in dbt_step.project_files()}
     monkeypatch.setattr(dbt_step, "DBT_PROJECT_DIR", tmp_path)
