@@ -16,6 +16,8 @@ from orchestration.partitions import bounds, clamp, range_tags, window
 from touchline import settings as settings_module
 from touchline.settings import ScheduleSettings
 
+SCHEDULED = {"touchline/trigger": "nightly_schedule"}  # the tag of the schedule's runs
+
 nightly_job = dg.define_asset_job(
     "nightly_job",
     selection=dg.AssetSelection.all(),
@@ -45,7 +47,7 @@ def build_nightly_schedule(schedule: ScheduleSettings, contracts: dict[str, Cont
     )
     def nightly_schedule(context: dg.ScheduleEvaluationContext):
         days = nightly_days(context.scheduled_execution_time, schedule.timezone, contracts, partitions)
-        return dg.RunRequest(tags=range_tags(days) | {"touchline/trigger": "nightly_schedule"})
+        return dg.RunRequest(tags=range_tags(days) | SCHEDULED)
 
     return nightly_schedule
 

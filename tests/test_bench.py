@@ -4,7 +4,7 @@ the held-back night and the report. No timing assertions (the machine may be bus
 import json
 import textwrap
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
@@ -135,3 +135,13 @@ def test_a_work_folder_the_bench_did_not_make_is_never_deleted(tmp_path):
     (made / "data").mkdir()
     assert bench._fresh_dir(tmp_path / "scale") == made and not (made / "data").exists()
 
+
+
+def test_the_night_runs_as_the_schedule_tick_of_the_next_morning(tmp_path):
+    from touchline.bench import schedule_tick
+    from touchline.settings import load
+
+    s = load({"TOUCHLINE_DATA": str(tmp_path), "TOUCHLINE_SCHEDULE_TIMEZONE": "America/New_York"})
+    tick = schedule_tick(s, "2026-12-01")
+    assert tick.isoformat() == "2026-12-02T02:00:00-05:00"
+    assert (tick - timedelta(days=1)).date() == date(2026, 12, 1)  # the schedule's "yesterday" (orchestration/jobs.py: nightly_days) is the night

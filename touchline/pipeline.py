@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -90,8 +91,6 @@ def run_pipeline(settings: Settings, *, full_refresh: bool = False, days: DayBou
     of those days unless `full_refresh` (or TOUCHLINE_FULL_REFRESH) asks it to read them all again
     (ingestion/run.py); dbt then builds incrementally, or everything again on a full refresh.
     `rebuild_days` (a backfill): dbt also recomputes every row of those days (orchestration/dbt.py)."""
-    import dagster as dg
-
     defs = _prepare(settings)
     from orchestration.definitions import contracts, daily
     from orchestration.normalize import FULL_REFRESH_TAG, REBUILD_DAYS_TAG
@@ -100,6 +99,26 @@ def run_pipeline(settings: Settings, *, full_refresh: bool = False, days: DayBou
     days = days or landed_window(settings.landing, settings.lake, contracts, daily, settings.quality.as_of())
     tags = range_tags(days) | ({FULL_REFRESH_TAG: "true"} if full_refresh or settings.full_refresh else {}) \
         | ({REBUILD_DAYS_TAG: "true"} if rebuild_days else {})
+    return _execute(settings, defs, tags)
+
+
+def run_scheduled(settings: Settings, tick: datetime) -> RunOutcome:
+    """The run of nightly_job that the nightly schedule's tick at `tick` requests: yesterday's
+    partition in the schedule's time zone and any earlier day with new or re-delivered files
+    (orchestration/jobs.py: nightly_days), with the schedule's tags. `touchline bench` times a
+    night with it."""
+    defs = _prepare(settings)
+    from orchestration.definitions import contracts, daily
+    from orchestration.jobs import SCHEDULED, nightly_days
+    from orchestration.partitions import range_tags
+
+    days = nightly_days(tick, settings.schedule.timezone, contracts, daily)
+    return _execute(settings, defs, range_tags(days) | SCHEDULED)
+
+
+def _execute(settings: Settings, defs, tags: dict[str, str]) -> RunOutcome:
+    import dagster as dg
+
     job = defs.resolve_job_def("nightly_job")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG, tags=tags)

@@ -57,7 +57,8 @@ def test_runs_of_one_backfill_continue_its_staging_build_and_others_start_afresh
 def test_the_build_arguments_carry_the_window_and_the_full_refresh():
     from datetime import date
 
-    assert build_args(None, full_refresh=False, fingerprint="f1") == ["build", "--vars", '{"project_fingerprint": "f1"}']
+    assert build_args(None, full_refresh=False, fingerprint="f1") == [
+        "build", "--vars", '{"project_fingerprint": "f1"}', "--exclude-resource-type", "unit_test"]  # they ran in the whole build
     assert build_args((date(2026, 10, 1), date(2026, 10, 31)), full_refresh=True, fingerprint="f1") == [
         "build", "--vars", '{"project_fingerprint": "f1", "window_start": "2026-10-01", "window_end": "2026-10-31"}', "--full-refresh"]
 
