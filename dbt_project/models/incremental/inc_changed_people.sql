@@ -11,6 +11,7 @@
 {%- set previous = previous_relation('int_touchpoints_resolved') %}
 {%- if not has_previous_build() %}
 select cast(null as {{ string_type() }}) as person_key, cast(null as {{ string_type() }}) as reason
+from {{ ref('inc_changed_touchpoints') }}
 where false
 {%- else %}
 with changed as (
