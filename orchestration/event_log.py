@@ -77,15 +77,3 @@ def _batchable(event: EventLogEntry) -> bool:
         return False
     kind = event.dagster_event_type
     return (kind in ASSET_EVENTS and event.get_dagster_event().asset_key is not None) or kind == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
-
-
-def storage_config(dagster_home: str) -> dict[str, Any]:
-    """dagster.yaml's storage block: Dagster's default SQLite files and folders, this event log."""
-    return {
-        "run_storage": {"module": "dagster._core.storage.runs", "class": "SqliteRunStorage",
-                        "config": {"base_dir": f"{dagster_home}/history"}},
-        "event_log_storage": {"module": __name__, "class": BatchedSqliteEventLogStorage.__name__,
-                              "config": {"base_dir": f"{dagster_home}/history/runs"}},
-        "schedule_storage": {"module": "dagster._core.storage.schedules", "class": "SqliteScheduleStorage",
-                             "config": {"base_dir": f"{dagster_home}/schedules"}},
-    }

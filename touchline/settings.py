@@ -215,13 +215,24 @@ def write_instance_config(path: Path) -> None:
     current = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
     merged = _with_defaults(current, INSTANCE_DEFAULTS)
     if not any(key in current for key in STORAGE_KEYS):  # storage chosen by hand (Postgres, ...) stays
-        from orchestration.event_log import storage_config
-
         merged |= storage_config(str(path.parent))
     if merged != current or not path.exists():
         tmp = path.with_suffix(".yaml.tmp")
         tmp.write_text(yaml.safe_dump(merged, sort_keys=False))
         tmp.replace(path)
+
+
+def storage_config(dagster_home: str) -> dict:
+    """dagster.yaml's storage block: Dagster's default SQLite files and folders, with the batched
+    event log of orchestration/event_log.py (named here, imported by Dagster when it opens the instance)."""
+    return {
+        "run_storage": {"module": "dagster._core.storage.runs", "class": "SqliteRunStorage",
+                        "config": {"base_dir": f"{dagster_home}/history"}},
+        "event_log_storage": {"module": "orchestration.event_log", "class": "BatchedSqliteEventLogStorage",
+                              "config": {"base_dir": f"{dagster_home}/history/runs"}},
+        "schedule_storage": {"module": "dagster._core.storage.schedules", "class": "SqliteScheduleStorage",
+                             "config": {"base_dir": f"{dagster_home}/schedules"}},
+    }
 
 
 def _with_defaults(current: dict, defaults: dict) -> dict:
