@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import hashlib
 import json
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from ingestion.contracts import Contract
 from ingestion.landing import DayBounds, LandedFile, discover, in_bounds
 from ingestion.landing_zone import LandingZone, open_zone
 from ingestion.normalize import FileResult, Lineage, normalize_source
+from touchline.ordered import in_order
 from touchline.settings import ObjectStore
 
 
@@ -214,26 +213,16 @@ INGEST_THREADS = 2  # files normalized at once: Polars releases the GIL, so the 
 def _in_order(files: list[LandedFile], fetch: Callable[[LandedFile], Callable[[], bytes]],
               work: Callable[[LandedFile, Callable[[], bytes]], tuple[dict, list[dict]]]) -> Iterator[tuple[dict, list[dict]]]:
     """work(file, fetch(file)) for each file, INGEST_THREADS files at a time, the results in the
-    files' order. `fetch` runs here, one file after the other, so an error reading the landing zone
-    stops the run at its file (the files already handed out finish first); at most twice as many
-    files as threads are in flight, so memory follows the largest files, not their number."""
+    files' order (touchline/ordered.py). `fetch` runs here, one file after the other, so an error
+    reading the landing zone stops the run at its file (files being normalized finish, those not
+    started are cancelled); at most twice as many files as threads are in flight, so memory follows
+    the largest files, not their number."""
     if INGEST_THREADS <= 1 or len(files) <= 1:
         for landed in files:
             yield work(landed, fetch(landed))
         return
     with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest") as pool:
-        pending: deque[Future] = deque()
-        queue = iter(files)
-
-        def submit(count: int) -> None:
-            for landed in itertools.islice(queue, count):
-                pending.append(pool.submit(work, landed, fetch(landed)))
-
-        submit(2 * INGEST_THREADS)
-        while pending:
-            result = pending.popleft().result()
-            submit(1)
-            yield result
+        yield from in_order(pool, work, files, ahead=2 * INGEST_THREADS, prepare=lambda landed: (landed, fetch(landed)))
 
 
 def _why_read(lake: Path, zone: LandingZone, landed: LandedFile, prev: dict | None, contract_fp: str, normalizer_fp: str, salt_fp: str,

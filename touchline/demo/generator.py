@@ -20,7 +20,7 @@ import random
 import shutil
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from touchline.demo import catalog as cat
 from touchline.demo import vendors
+from touchline.ordered import in_order
 from touchline.demo.journeys import Event, Person, Window, make_person, pick_channel, simulate
 
 CHUNK_PEOPLE = 5_000
@@ -142,17 +143,7 @@ def _in_order(fn: Callable[[int], Chunk], indexes: range, workers: int) -> Itera
         return
     # spawn, not fork: the caller may have threads (Dagster, the CLI's progress bar)
     with ProcessPoolExecutor(min(workers, len(indexes)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[Future[Chunk]] = deque()
-        try:
-            for i in indexes:
-                pending.append(pool.submit(fn, i))
-                if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+        yield from in_order(pool, fn, indexes, ahead=IN_FLIGHT_PER_WORKER * workers)
 
 
 def _dirty(rng: random.Random, rows: dict[tuple[str, date], list], chunk: Chunk, force: bool) -> None:
