@@ -25,11 +25,11 @@ def published_build_reason(warehouse: Path, fingerprint: str) -> str | None:
       project file): a changed model, macro, seed (currency rates, journey stages) or var could
       change rows that the incremental models would keep, since they recompute only what changed in
       the lake.
-    No warehouse yet: an incremental build of an empty file is a whole one anyway."""
+    - There is none yet: the first build is whole (and runs dbt's unit tests: orchestration/dbt.py)."""
     import duckdb
 
     if not warehouse.exists():
-        return None
+        return f"no published warehouse at {warehouse} yet"
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             tables = {name for (name,) in con.execute(

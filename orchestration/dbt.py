@@ -105,6 +105,10 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     args = build_args(days_of_run(context) if rebuilds_days(context.run.tags) else None, full_refresh=full_refresh,
                       fingerprint=fingerprint)
     context.log.info(f"dbt {' '.join(args)}")
+    # The target folder persists (settings.dbt_target_dir): dagster-dbt copies the project's
+    # partial_parse.msgpack into a run's target only when it has none, and the project's comes from
+    # `dbt parse` with other vars and another profile (warehouse path), which dbt answers with a
+    # full re-parse. Kept, the previous night's is reused: only changed files are parsed again.
     # dagster-dbt's fetch_row_counts() queries the file while `dbt build` still holds it (DuckDB
     # has one writer): the events are kept until dbt is done, then each table's row count and
     # column types are read from the staging file, read-only, and attached to its materialization.
@@ -112,7 +116,7 @@ def touchline_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # test's check result among them) are still reported, then the failure is raised.
     events, failure = [], None
     try:
-        for event in dbt.cli(args, context=context).stream():
+        for event in dbt.cli(args, context=context, target_path=s.dbt_target_dir).stream():
             events.append(event)
     except Exception as exc:  # re-raised below, after the events
         failure = exc

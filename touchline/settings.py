@@ -150,6 +150,13 @@ class Settings:
         return self.staging_warehouse.with_name(f".{self.staging_warehouse.name}.owner")
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder for the pipeline's builds (orchestration/dbt.py), kept from night to
+        night beside the warehouse: its partial_parse.msgpack matches this warehouse's profile and
+        vars, so the next build parses only the project files that changed."""
+        return self.warehouse.parent / ".dbt_target"
+
+    @property
     def dbt_docs_dir(self) -> Path:
         """dbt docs of the latest build, one self-contained page (orchestration/dbt.py)."""
         return self.warehouse.parent / "docs" / "dbt"

@@ -6,16 +6,31 @@
     longer exists anywhere (its file was removed, or re-delivered without it) is deleted and not
     re-inserted: delete+insert would keep it, since it deletes only the keys its rows bring. -#}
 
-{#- The strategy: config unique_key (the column), changed_keys (the change set model, which has
-    that column) and optionally changed_keys_where (a filter on the change set). -#}
-{% macro get_incremental_replace_changed_sql(arg_dict) -%}
+{#- An incremental model: `{{ config(materialized='incremental', unique_key=<column>,
+    changed_keys=<change set model>) }}` (and optionally changed_keys_where, a filter on the change
+    set), a `-- depends_on:` comment naming the change set (dbt cannot see a ref made only in an
+    incremental build), and `{{ changed_keys_only() }}` after the input it recomputes from.
+    dbt_project.yml sets the strategy (replace_changed) and on_schema_change (fail) for all of them. -#}
+
+{#- The keys of the change set (a subquery). -#}
+{% macro changed_keys_query() -%}
     {%- set key = config.require('unique_key') -%}
     {%- set where = config.get('changed_keys_where') -%}
+    select {{ key }} from {{ ref(config.require('changed_keys')) }}{% if where %} where {{ where }}{% endif %}
+{%- endmacro %}
+
+{#- In an incremental build, only the input rows of the change set's keys: `from x {{ changed_keys_only() }}`. -#}
+{% macro changed_keys_only() -%}
+    {%- if is_incremental() -%}
+    semi join ({{ changed_keys_query() }}) as changed using ({{ config.require('unique_key') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The strategy: every row of the change set's keys goes, then the select's rows come in. -#}
+{% macro get_incremental_replace_changed_sql(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
-    where {{ key }} in (
-        select {{ key }} from {{ ref(config.require('changed_keys')) }}{% if where %} where {{ where }}{% endif %}
-    );
+    where {{ config.require('unique_key') }} in ({{ changed_keys_query() }});
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}

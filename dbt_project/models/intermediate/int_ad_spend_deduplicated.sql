@@ -1,9 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='spend_id',
     changed_keys='inc_changed_ad_spend',
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_ad_spend') }}
 -- One row per spend_id (platform campaign x day), with its lineage: a re-delivered report adds
@@ -11,9 +9,7 @@
 -- Incremental: only the ids of inc_changed_ad_spend, each from every delivery of it in the lake.
 with deliveries as (
     select * from {{ ref('stg_lake__ad_spend') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_ad_spend') }} as changed using (spend_id)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 ranked as (

@@ -5,19 +5,15 @@
 -- touchpoints alone).
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='person_key',
     changed_keys='inc_changed_people',
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_people') }}
 {%- set window_days = var('funnel_conversion_window_days') %}
 
 with touchpoints as (
     select person_key, occurred_at, funnel_stage_order from {{ ref('int_touchpoints_staged') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 people as (
@@ -28,9 +24,7 @@ people as (
         first_touch_campaign,
         first_touch_need
     from {{ ref('int_people_activity') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 stages as (

@@ -1,9 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='person_key',
     changed_keys='inc_changed_people',
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_people') }}
 -- One row per person: what their own touchpoints say (first touch, first lead, first purchase,
@@ -12,9 +10,7 @@
 -- Incremental: only the people of inc_changed_people, each from all their touchpoints.
 with touchpoints as (
     select * from {{ ref('int_touchpoints_staged') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 first_touch as (

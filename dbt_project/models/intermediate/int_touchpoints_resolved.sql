@@ -1,9 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='touchpoint_id',
     changed_keys='inc_changed_touchpoints',
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_touchpoints') }}
 -- depends_on: {{ ref('inc_changed_people') }} (which reads this table as the previous build left it)
@@ -14,9 +12,7 @@
 -- Incremental: only the ids of inc_changed_touchpoints, each from every delivery of it in the lake.
 with deliveries as (
     select * from {{ ref('stg_lake__touchpoints') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_touchpoints') }} as changed using (touchpoint_id)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 ranked as (

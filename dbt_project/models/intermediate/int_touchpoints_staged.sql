@@ -1,9 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='person_key',
     changed_keys='inc_changed_people',
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_people') }}
 -- Touchpoints with the funnel stage they count for, the person's purchase sequence and revenue
@@ -16,9 +14,7 @@
 -- the models rebuilds everything: orchestration/dbt.py).
 with touchpoints as (
     select * from {{ ref('int_touchpoints_resolved') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_people') }} as changed using (person_key)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 stages as (

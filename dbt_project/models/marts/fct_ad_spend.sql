@@ -1,18 +1,14 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='spend_id',
     changed_keys='inc_changed_ad_spend',
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_ad_spend') }}
 -- Campaign x day spend, one row per platform campaign and day (a re-delivered report adds nothing).
 -- Incremental: the ids of inc_changed_ad_spend are replaced (models/incremental/ says which).
 with spend as (
     select * from {{ ref('int_ad_spend_deduplicated') }}
-    {%- if is_incremental() %}
-    semi join {{ ref('inc_changed_ad_spend') }} as changed using (spend_id)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 rates as (

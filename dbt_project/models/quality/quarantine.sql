@@ -1,10 +1,8 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_changed',
     unique_key='source_file',
     changed_keys='inc_changed_files',
     changed_keys_where="lake_table = 'quarantine'",
-    on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('inc_changed_files') }}
 -- Rows ingestion could not normalize, as of the latest ingestion of each file.
@@ -12,11 +10,7 @@
 -- Incremental: the rows of the changed quarantine files (inc_changed_files) are replaced.
 with quarantine as (
     select * from {{ ref('stg_lake__quarantine') }}
-    {%- if is_incremental() %}
-    semi join (
-        select source_file from {{ ref('inc_changed_files') }} where lake_table = 'quarantine'
-    ) as changed using (source_file)
-    {%- endif %}
+    {{ changed_keys_only() }}
 ),
 
 final as (
