@@ -188,8 +188,10 @@ def test_tiny_run_attribution(tiny_run):
 def test_window_excludes_late_stages(tiny_run, tmp_path, monkeypatch):
     """With a 3-day conversion window only Alice's purchase (+52h) still counts; Dan's is +74h."""
     s, _ = tiny_run
+    # int_funnel_person_stages is incremental (per person): another var needs --full-refresh, as
+    # for any incremental dbt model (the pipeline rebuilds whole when dbt_project.yml changes)
     target = dbt_on_a_copy(s, tmp_path, "run", "--select", "int_funnel_person_stages", "mart_stage_funnel",
-                           "--vars", "{funnel_conversion_window_days: 3}")
+                           "--vars", "{funnel_conversion_window_days: 3}", "--full-refresh")
     with duckdb.connect(str(target), read_only=True) as con:
         reached = con.execute("select list(people_reached order by stage_order) from mart_stage_funnel where breakdown = 'all'").fetchall()
     assert reached == [([4, 3, 1, 0, 0],)]  # retention: Alice +215h and Dan +94h are both past 72h
