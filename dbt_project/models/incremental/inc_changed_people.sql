@@ -2,9 +2,10 @@
 -- depends_on: {{ ref('stg_lake__touchpoints') }}
 -- depends_on: {{ ref('stg_lake__identity_map') }}
 -- The people whose rows in the person-level models (int_touchpoints_staged, int_people_activity,
--- int_funnel_person_stages) this build recomputes, from all their touchpoints: everyone who holds
--- a touchpoint of inc_changed_touchpoints, as the warehouse holds it (it may have moved to another
--- person or be gone) or as the lake delivers it now. A person's rows there depend on their own
+-- int_funnel_person_stages, int_attribution_conversions / _journeys / _paths) this build
+-- recomputes, from all their touchpoints: everyone who holds a touchpoint of
+-- inc_changed_touchpoints, as the warehouse holds it (it may have moved to another person or be
+-- gone) or as the lake delivers it now. A person's rows there depend on their own
 -- touchpoints only (window functions partitioned by person_key), so nobody else's can change.
 -- Built before int_touchpoints_resolved replaces those touchpoints. Empty on a full refresh or a
 -- first build.

@@ -1,8 +1,16 @@
+{{ config(
+    materialized='incremental',
+    unique_key='person_key',
+    changed_keys='inc_changed_people',
+) }}
+-- depends_on: {{ ref('inc_changed_people') }}
 -- Conversions: touchpoints of the types in var attribution_conversion_types (default: purchases),
 -- each marked first or repeat (the person's first conversion of that type is 'first'), with its
 -- value in the reporting currency (0 when the type carries no revenue).
+-- Incremental per person (inc_changed_people): a person's conversions depend on their own touchpoints.
 with touchpoints as (
     select * from {{ ref('int_touchpoints_staged') }}
+    {{ changed_keys_only() }}
 ),
 
 numbered as (

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='person_key',
+    changed_keys='inc_changed_people',
+) }}
+-- depends_on: {{ ref('inc_changed_people') }}
 -- The touchpoints each journey is made of, before path transforms. A journey is either
 --  * a conversion (var attribution_conversion_types) with the same person's attributable
 --    touchpoints (seed touchpoint_types.is_attributable) strictly before it and at most
@@ -6,6 +12,7 @@
 --    them if they never converted), within the lookback before the latest of them. It has not
 --    converted (yet): the Markov model needs these non-converting paths.
 -- A touchpoint may belong to several conversions' journeys. Ties in time are ordered by touchpoint_id.
+-- Incremental per person (inc_changed_people): a journey is one person's touchpoints and conversions.
 {%- set lookback = var('attribution_lookback_days') %}
 {%- set max_touchpoints = var('attribution_max_touchpoints') %}
 {%- if max_touchpoints is not none and (max_touchpoints is not number or max_touchpoints < 1) %}
@@ -13,6 +20,7 @@
 {%- endif %}
 with touchpoints as (
     select * from {{ ref('int_touchpoints_staged') }}
+    {{ changed_keys_only() }}
 ),
 
 touchpoint_types as (
@@ -21,6 +29,7 @@ touchpoint_types as (
 
 conversions as (
     select * from {{ ref('int_attribution_conversions') }}
+    {{ changed_keys_only() }}
 ),
 
 attributable as (

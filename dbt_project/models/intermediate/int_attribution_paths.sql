@@ -1,9 +1,17 @@
+{{ config(
+    materialized='incremental',
+    unique_key='person_key',
+    changed_keys='inc_changed_people',
+) }}
+-- depends_on: {{ ref('inc_changed_people') }}
 -- Journeys after the path transforms (var attribution_path_transforms): one row per touchpoint
 -- still in a journey's path, with the step it belongs to. Under exposure and frequency one step
 -- is a run of consecutive touchpoints of one channel; otherwise a step is one touchpoint.
+-- Incremental per person (inc_changed_people): every transform works within one journey.
 {%- set transforms = attribution_transforms() %}
 with journeys as (
     select * from {{ ref('int_attribution_journeys') }}
+    {{ changed_keys_only() }}
 ),
 
 step_0 as (
