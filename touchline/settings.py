@@ -45,7 +45,7 @@ dbt never writes the warehouse analysts read: it builds `staging_warehouse` (bes
 published onto `warehouse` only when every check passed (touchline/publish.py). dbt finds that
 path in TOUCHLINE_DBT_WAREHOUSE, which `export()` sets; it is not a setting.
 TOUCHLINE_DBT_MEMORY_LIMIT (read by dbt_project/profiles.yml, inherited by dbt) caps DuckDB's memory
-in dbt, which then spills to disk (e.g. 3GiB; default DuckDB's own, 80 % of RAM).
+in dbt, which then spills to disk (default 2GiB; e.g. 8GiB, or 80% for DuckDB's own default).
 """
 
 from __future__ import annotations
