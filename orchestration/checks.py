@@ -76,9 +76,9 @@ def lake_table(suite: str) -> str:
 def lake_scopes(s: Settings, tags: dict[str, str], rules_changed: set[str] = frozenset()) -> dict[str, LakeScope]:
     """What the lake suites read, per lake table: the lake files the published warehouse has not
     read (expectations/lake_scope.py says why that decides as much as the whole lake would), or the
-    whole table when the run builds the warehouse whole (a full refresh, a warehouse without the
-    ledger: the dbt step's own test, orchestration/builds.py), when nothing is published yet or its
-    ledger cannot be read, or when the table's suites changed since the whole lake last passed them
+    whole table when the run builds the warehouse whole (a full refresh, no published warehouse yet,
+    one without the ledger or built by another dbt project: the dbt step's own test,
+    orchestration/builds.py), when its ledger cannot be read, or when the table's suites changed since the whole lake last passed them
     (`rules_changed`: tables)."""
     why = full_rebuild_reason(s, tags)
     published = None if why else published_lake_files(s.warehouse)

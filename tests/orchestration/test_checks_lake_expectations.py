@@ -183,7 +183,7 @@ def test_the_first_night_validates_the_whole_lake_and_records_the_suites_it_pass
     checks = night()  # nothing published yet
     assert all(e.passed for e in checks.values())
     m = meta(checks["touchpoints_expectations"])
-    assert (m["whole_lake"], m["rows_validated"]) == (True, 2) and "no published warehouse yet" in m["scope"]
+    assert (m["whole_lake"], m["rows_validated"]) == (True, 2) and "no published warehouse" in m["scope"]
     current = lake_scope.suite_fingerprints(lake_specs(str, CONTRACTS.values(), now=lake_scope.FINGERPRINT_NOW))
     assert lake_scope.validated_fingerprints(s.lake) == current
     assert lake_scope.suite_fingerprints(lake_specs(str, CONTRACTS.values(), now=lake_scope.FINGERPRINT_NOW)) == current
