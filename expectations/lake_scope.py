@@ -76,10 +76,6 @@ class LakeScope:
                                           "files_validated": sorted(self.files)[:50]})}
 
 
-def whole_table(lake: Path, table: str, reason: str) -> LakeScope:
-    return LakeScope(lake, table, reason)
-
-
 def unpublished(lake: Path, table: str, published: set[tuple[str, str]]) -> LakeScope:
     """The lake files of `table` holding a (source_file, batch_id) not in `published`."""
     import duckdb

@@ -82,14 +82,14 @@ def lake_scopes(s: Settings, tags: dict[str, str], rules_changed: set[str] = fro
     (`rules_changed`: tables)."""
     why = full_rebuild_reason(s, tags)
     published = None if why else published_lake_files(s.warehouse)
-    if why is None and published is None:
-        why = "no published warehouse yet" if not s.warehouse.exists() else f"the ledger of {s.warehouse} cannot be read"
+    if why is None and published is None:  # no published warehouse is already a reason for a whole build
+        why = f"the ledger of {s.warehouse} cannot be read"
     out = {}
     for table in lake_scope.LAKE_TABLES:
         if why:
-            out[table] = lake_scope.whole_table(s.lake, table, why)
+            out[table] = LakeScope(s.lake, table, why)
         elif table in rules_changed:
-            out[table] = lake_scope.whole_table(s.lake, table, "its suites changed since the whole lake last passed them")
+            out[table] = LakeScope(s.lake, table, "its suites changed since the whole lake last passed them")
         else:
             out[table] = lake_scope.unpublished(s.lake, table, published.get(table, set()))
     return out
