@@ -8,7 +8,7 @@
 -- purchases, lifetime revenue, latest NPS). dim_people adds the referrals, which depend on other
 -- people's touchpoints too. Definitions are in _marts__models.yml (dim_people).
 -- Incremental: only the people of inc_changed_people, each from all their touchpoints.
-with touchpoints as (
+with touchpoints as {{ inlined() }} (
     select * from {{ ref('int_touchpoints_staged') }}
     {{ changed_keys_only() }}
 ),

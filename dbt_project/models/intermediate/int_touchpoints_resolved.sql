@@ -10,9 +10,14 @@
 -- number); an anonymous click, a CRM contact and a survey answer tied together by a click id or
 -- contact id count as one person (identity_map).
 -- Incremental: only the ids of inc_changed_touchpoints, each from every delivery of it in the lake.
-with deliveries as (
+with deliveries as {{ inlined() }} (
     select * from {{ ref('stg_lake__touchpoints') }}
     {{ changed_keys_only() }}
+),
+
+-- ranking only the ids delivered more than once: a window over every delivery would sort them all
+redelivered as (
+    select touchpoint_id from deliveries group by touchpoint_id having count(*) > 1
 ),
 
 ranked as (
@@ -23,9 +28,12 @@ ranked as (
             order by ingested_at, source_file, source_row
         ) as delivery_rank
     from deliveries
+    semi join redelivered using (touchpoint_id)
 ),
 
 first_deliveries as (
+    select * from deliveries anti join redelivered using (touchpoint_id)
+    union all
     select {{ star_except(['delivery_rank']) }} from ranked where delivery_rank = 1
 ),
 

@@ -12,7 +12,7 @@
 -- Incremental: only the people of inc_changed_people, each from all their touchpoints (every
 -- column here depends on the person's own touchpoints and the seeds; a change to the seeds or
 -- the models rebuilds everything: orchestration/dbt.py).
-with touchpoints as (
+with touchpoints as {{ inlined() }} (
     select * from {{ ref('int_touchpoints_resolved') }}
     {{ changed_keys_only() }}
 ),
@@ -25,19 +25,32 @@ rates as (
     select * from {{ ref('int_currency_rates') }}
 ),
 
+-- purchase_number and first_purchase_at from the purchases alone: a window over every touchpoint
+-- would sort all of them, every column included
+purchases as (
+    select
+        touchpoint_id,
+        person_key,
+        occurred_at,
+        row_number() over (partition by person_key order by occurred_at, touchpoint_id) as purchase_number
+    from touchpoints
+    where touchpoint_type = 'purchase'
+),
+
+first_purchases as (
+    select person_key, min(occurred_at) as first_purchase_at
+    from purchases
+    group by person_key
+),
+
 numbered as (
     select
-        *,
-        case
-            when touchpoint_type = 'purchase'
-                then row_number() over (
-                    partition by person_key, touchpoint_type
-                    order by occurred_at, touchpoint_id
-                )
-        end as purchase_number,
-        min(case when touchpoint_type = 'purchase' then occurred_at end)
-            over (partition by person_key) as first_purchase_at
+        touchpoints.*,
+        purchases.purchase_number,
+        first_purchases.first_purchase_at
     from touchpoints
+    left join purchases on touchpoints.touchpoint_id = purchases.touchpoint_id
+    left join first_purchases on touchpoints.person_key = first_purchases.person_key
 ),
 
 staged as (

@@ -1,7 +1,7 @@
 -- Lifecycle dynamics and states per period. Definitions in _marts__models.yml.
 {%- set period = var('lifecycle_period') %}
 
-with touchpoints as (
+with touchpoints as {{ inlined() }} (
     select person_key, occurred_at, touchpoint_type, revenue_reporting, score, score_scale, referrer_person_key
     from {{ ref('int_touchpoints_staged') }}
 ),

@@ -8,7 +8,7 @@
     ('acquisition_channel', "coalesce(acquisition_channel, '(none)')"),
 ] %}
 
-with touchpoints as (
+with touchpoints as {{ inlined() }} (
     select * from {{ ref('int_touchpoints_staged') }}
 ),
 
