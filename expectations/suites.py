@@ -141,21 +141,21 @@ def lake_specs(lake_relation: Callable[[str], str], contracts: Iterable[Contract
 
 def mart_rules() -> dict[str, list]:
     """Business rules of the marts (the invariants of DESIGN.md an analyst would notice first),
-    keyed by model. Validated on the staging warehouse before it is published."""
+    keyed by model. Validated on the staging warehouse before it is published.
+
+    Not here, because they are checked once elsewhere and a second pass over the facts cost a night
+    15 s at 9.3 M touchpoints: unique keys (dbt's `unique` tests on fct_touchpoints.touchpoint_id,
+    fct_ad_spend.spend_id and dim_people.person_key, which fail the build), and touchpoints in the
+    future (ingestion quarantines them, the lake suite checks every lake row: fct_touchpoints holds
+    lake rows, timestamps unchanged)."""
     gxe = _gxe()
     share = lambda col: gxe.ExpectColumnValuesToBeBetween(column=col, min_value=0, max_value=1)  # noqa: E731
     return {
-        "fct_touchpoints": [
-            gxe.ExpectColumnValuesToBeUnique(column="touchpoint_id"),
-            _rows("no touchpoint in the future", "occurred_at > now() + interval 10 minutes"),
-        ],
         "fct_ad_spend": [
-            gxe.ExpectColumnValuesToBeUnique(column="spend_id"),
             _rows("spend is not negative", "spend < 0 or spend_reporting < 0"),
             _rows("clicks never exceed impressions", "clicks > impressions"),
         ],
         "dim_people": [
-            gxe.ExpectColumnValuesToBeUnique(column="person_key"),
             _rows("lifetime revenue is not negative", "lifetime_revenue_reporting < 0"),
             _rows("a customer has purchases and a first purchase time", "(purchases > 0) <> (first_purchase_at is not null)"),
             _rows("nobody buys before their first touch", "first_purchase_at < first_touch_at"),
@@ -187,6 +187,4 @@ def mart_rules() -> dict[str, list]:
 
 
 def mart_specs() -> list[SuiteSpec]:
-    return [SuiteSpec(f"{model}_rules", lambda m=model: mart_rules()[m], model,
-                      index_columns=LAKE_INDEX if model == "fct_touchpoints" else ())
-            for model in mart_rules()]
+    return [SuiteSpec(f"{model}_rules", lambda m=model: mart_rules()[m], model) for model in mart_rules()]

@@ -116,7 +116,7 @@ def test_great_expectations_data_docs_render_offline(layer, demo_warehouse):
         assert "-apple-system" in page.evaluate("getComputedStyle(document.body).fontFamily")  # Bootstrap's, not the browser default
         rows = page.locator("table tbody tr")
         suites = {"lake": ["touchpoints", "ad_spend", "ads", "email", "crm", "survey"],
-                  "marts": ["fct_touchpoints_rules", "dim_people_rules", "mart_stage_funnel_rules"]}[layer]
+                  "marts": ["fct_ad_spend_rules", "dim_people_rules", "mart_stage_funnel_rules"]}[layer]
         text = page.inner_text("body")
         assert rows.count() >= len(suites) and all(name in text for name in suites), text[:500]
         ARTIFACTS.mkdir(exist_ok=True)
