@@ -19,6 +19,7 @@ from ingestion.contracts import FileSpec
 
 ROW = "__row"  # 1-based data record number
 LINE = "__line"  # 1-based physical line where the record starts
+FILE = "__file"  # the file's index among files normalized together (normalize.normalize_sources)
 
 
 @dataclass
