@@ -6,6 +6,7 @@
     .venv/bin/python bench/ingest_micro.py /tmp/demo reader-slow   # csv module only
     .venv/bin/python bench/ingest_micro.py /tmp/demo reader        # as ingestion reads (fast path where it applies)
     .venv/bin/python bench/ingest_micro.py /tmp/demo normalize     # normalize_file end to end, no parquet writes
+    .venv/bin/python bench/ingest_micro.py /tmp/demo normalize-batches  # normalize_sources on ingest's batches, no writes
     .venv/bin/python bench/ingest_micro.py /tmp/demo ingest /tmp/lake   # ingest() + resolve_identities into a fresh lake
 
 Best wall time of REPS runs (default 2) and the CPU time of the last one; note the load average.
@@ -17,13 +18,14 @@ import resource
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import ingestion.normalize as normalize
 from ingestion import readers
 from ingestion.contracts import load_contracts
-from ingestion.run import ingest, resolve_identities
+from ingestion.landing import LandedFile
+from ingestion.run import batches, ingest, resolve_identities
 
 
 def main() -> None:
@@ -52,6 +54,14 @@ def main() -> None:
         csvs = [(c, p.read_bytes()) for c, p in files if c.file.format == "csv"]
         timed(reps, f"parse_export fast={fast}", len(csvs),
               lambda: sum(readers.parse_export(data, c.file, fast=fast).rows_read for c, data in csvs))
+    elif what == "normalize-batches":
+        now = datetime.now(UTC)
+        sized = [LandedFile(p.parts[-3], date.fromisoformat(p.parts[-2]), p.relative_to(root).as_posix(), p.stat().st_size, 0)
+                 for _, p in files]
+        timed(reps, what, len(files), lambda: sum(
+            r.rows_read for batch in batches(sized) for r in normalize.normalize_sources(
+                contracts[batch[0].source],
+                [((root / f.relative).read_bytes, normalize.Lineage(f.relative, "bench", now, "salt")) for f in batch])))
     else:
         if what == "normalize-slow":
             normalize.parse_export = functools.partial(readers.parse_export, fast=False)

@@ -57,19 +57,19 @@ def person_key(keys: dict[str, pl.Expr]) -> pl.Expr:
     return pl.coalesce(keys["email"], keys["anon"], keys["contact"])
 
 
-def links(frame: pl.DataFrame, keys: dict[str, pl.Expr]) -> pl.DataFrame:
-    """(person_key, linked_key, linked_kind) for every other identifier on each record."""
+def links(frame: pl.DataFrame, keys: dict[str, pl.Expr], per: str | None = None) -> pl.DataFrame:
+    """(person_key, linked_key, linked_kind) for every other identifier on each record; distinct
+    per value of the `per` column (kept) when given, as each part alone would give them."""
+    index = ["person_key", "person_key_kind", "source_file", "source_row", *([per] if per else [])]
     long = frame.select(
         pl.col("person_key"),
         pl.col("person_key_kind"),
         *(expr.alias(kind) for kind, expr in keys.items()),
-        pl.col("source_file"),
-        pl.col("source_row"),
-    ).unpivot(ALL_KINDS, index=["person_key", "person_key_kind", "source_file", "source_row"],
-              variable_name="linked_kind", value_name="linked_key")  # kind by kind, each in the rows' order
-    long = long.select("person_key", "person_key_kind", "linked_key", "linked_kind", "source_file", "source_row")
+        *index[2:],
+    ).unpivot(ALL_KINDS, index=index, variable_name="linked_kind", value_name="linked_key")  # kind by kind, each in the rows' order
+    long = long.select("person_key", "person_key_kind", "linked_key", "linked_kind", *index[2:])
     out = long.filter(pl.col("linked_key").is_not_null() & (pl.col("linked_key") != pl.col("person_key")))
-    return out.unique(["person_key", "linked_key"], keep="first", maintain_order=True)
+    return out.unique([*([per] if per else []), "person_key", "linked_key"], keep="first", maintain_order=True)
 
 
 def resolve(link_rows: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:

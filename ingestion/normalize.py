@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from ingestion import identity, parsing, schema, validation, wide
 from ingestion.contracts import Contract, per_contract
 from ingestion.parsing import KEY
-from ingestion.readers import LINE, ROW, RawFile, UnreadableFile, parse_export
+from ingestion.readers import FILE, LINE, ROW, RawFile, UnreadableFile, parse_export
 from ingestion.validation import REASON
 
 
@@ -77,16 +78,44 @@ def normalize_source(contract: Contract, read: Callable[[], bytes], lineage: Lin
     """Read the file once: its checksum and its records come from the same bytes. An OSError from
     `read` rejects the file (one quarantine entry); anything else, such as a landing zone that
     cannot be reached (LandingZoneError), is not this file's fault and propagates."""
-    try:
-        data = read()
-    except OSError as exc:
-        return _rejected_file(contract, lineage, f"file unreadable: {exc}")
-    result = _normalize(contract, data, lineage)
-    result.file_sha256 = hashlib.sha256(data).hexdigest()
-    return result
+    return normalize_sources(contract, [(read, lineage)])[0]
 
 
-def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
+def normalize_sources(contract: Contract, sources: list[tuple[Callable[[], bytes], Lineage]]) -> list[FileResult]:
+    """normalize_source of each of these files of one contract, in their order, with the result each
+    has alone. The files are parsed one by one; those with the same columns (and run lineage) are
+    then typed, validated and turned into rows as one frame, FILE telling their rows apart, so a
+    file pays Polars' fixed cost per step once per batch instead of once per file. Their source
+    files must differ."""
+    if len({lineage.source_file for _, lineage in sources}) != len(sources):
+        raise ValueError("normalize_sources: a source file appears twice")
+    results: list[FileResult | None] = []
+    groups: dict[tuple, list[tuple[int, RawFile, Lineage, str]]] = {}
+    for index, (read, lineage) in enumerate(sources):
+        try:
+            data = read()
+        except OSError as exc:
+            results.append(_rejected_file(contract, lineage, f"file unreadable: {exc}"))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        raw = _records(contract, data, lineage)
+        if isinstance(raw, FileResult):  # rejected or quarantined whole
+            raw.file_sha256 = sha
+            results.append(raw)
+            continue
+        results.append(None)
+        key = (tuple(raw.columns), lineage.batch_id, lineage.ingested_at, lineage.salt)
+        groups.setdefault(key, []).append((index, raw, lineage, sha))
+    for group in groups.values():
+        for (index, _, _, sha), result in zip(group, _normalize_records(contract, [(raw, lin) for _, raw, lin, _ in group]), strict=True):
+            result.file_sha256 = sha
+            results[index] = result
+    return results
+
+
+def _records(contract: Contract, data: bytes, lineage: Lineage) -> RawFile | FileResult:
+    """The file's records (one row per answer for a wide export), or the result of a file that
+    cannot be read or lacks a mapped column."""
     try:
         raw = parse_export(data, contract.file)
     except UnreadableFile as exc:
@@ -99,30 +128,51 @@ def _normalize(contract: Contract, data: bytes, lineage: Lineage) -> FileResult:
 
     if contract.unpivot is not None:
         raw = wide.one_row_per_answer(raw, contract)
-        contract = _long_form(contract)
+    return raw
 
-    frame = raw.frame
-    absent = [c for c in dict.fromkeys(contract.vendor_columns()) if c not in frame.columns]  # optional columns this export lacks
+
+def _normalize_records(contract: Contract, files: list[tuple[RawFile, Lineage]]) -> list[FileResult]:
+    """The results of files of one contract with the same columns and run lineage, from one frame
+    of all their records (FILE: the file's index in `files`). Every step is row by row or per
+    file (duplicates, record keys, identity links), so each file gets what it gets alone."""
+    raws = [raw for raw, _ in files]
+    vendor_cols = raws[0].columns
+    rows_contract = _long_form(contract) if contract.unpivot is not None else contract
+    heights = [raw.frame.height for raw in raws]
+    frame = pl.concat([raw.frame for raw in raws]).with_columns(
+        pl.Series(FILE, np.repeat(np.arange(len(raws), dtype=np.int32), heights)))
+    absent = [c for c in dict.fromkeys(rows_contract.vendor_columns()) if c not in frame.columns]  # optional columns these exports lack
     if absent:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in absent)
 
-    vendor_cols = raw.columns
-    first = frame.select(pl.struct(vendor_cols).is_first_distinct()).to_series() if frame.height else pl.Series([], dtype=pl.Boolean)
-    duplicates = int((~first).sum())
+    first = frame.select(pl.struct([FILE, *vendor_cols]).is_first_distinct()).to_series() if frame.height else pl.Series([], dtype=pl.Boolean)
+    duplicates = np.bincount(frame[FILE].filter(~first).to_numpy(), minlength=len(raws))
     frame = frame.filter(first)
 
-    parsed = frame.with_columns(parsing.key_expr(contract).alias(KEY), *parsing.field_exprs(contract))
-    parsed = parsing.derive(contract, parsed)
-    good, bad = validation.split(contract, parsed, lineage.ingested_at)
-    parts = [q for q in (_quarantine_rows(contract, bad, vendor_cols, lineage), _reject_rows(contract, raw, lineage)) if q.height]
-    quarantine = pl.concat(parts) if parts else schema.empty_frame("quarantine")
-    rows, links = _target_rows(contract, good, lineage)
+    parsed = frame.with_columns(parsing.key_expr(rows_contract).alias(KEY), *parsing.field_exprs(rows_contract))
+    parsed = parsing.derive(rows_contract, parsed)
+    good, bad = validation.split(rows_contract, parsed, files[0][1].ingested_at)
+    names = [lineage.source_file for _, lineage in files]
+    bad_rows = _by_file(_quarantine_rows(rows_contract, bad, vendor_cols, files[0][1], names), len(raws))
+    rows, links = (_by_file(f, len(raws)) for f in _target_rows(rows_contract, good, files[0][1], names))
 
-    result = FileResult(contract.name, lineage.source_file, rows, quarantine, links, raw.rows_read, duplicates)
-    accounted = result.rows_loaded + result.rows_quarantined + result.duplicates_dropped
-    if accounted != result.rows_read:  # a bug in this module, never a data problem
-        raise AssertionError(f"{lineage.source_file}: read {result.rows_read} rows but accounted for {accounted}")
-    return result
+    results = []
+    for i, (raw, lineage) in enumerate(files):
+        parts = [q for q in (bad_rows[i], _reject_rows(contract, raw, lineage)) if q.height]
+        quarantine = pl.concat(parts) if parts else schema.empty_frame("quarantine")
+        result = FileResult(contract.name, lineage.source_file, rows[i], quarantine, links[i], raw.rows_read, int(duplicates[i]))
+        accounted = result.rows_loaded + result.rows_quarantined + result.duplicates_dropped
+        if accounted != result.rows_read:  # a bug in this module, never a data problem
+            raise AssertionError(f"{lineage.source_file}: read {result.rows_read} rows but accounted for {accounted}")
+        results.append(result)
+    return results
+
+
+def _by_file(frame: pl.DataFrame, n_files: int) -> list[pl.DataFrame]:
+    """A batch's output frame (with FILE) as one frame per file, in the rows' order, without FILE."""
+    parts = frame.partition_by(FILE, as_dict=True, maintain_order=True, include_key=False)
+    empty = frame.drop(FILE).clear()
+    return [parts.get((i,), empty) for i in range(n_files)]
 
 
 _long_form = per_contract(Contract.for_answers)  # built once per wide contract, not per file
@@ -148,8 +198,11 @@ def _header_hint(contract: Contract, raw: RawFile, missing: list[str]) -> str:
 # --- outputs -------------------------------------------------------------------------------
 
 
-def _lineage_exprs(lineage: Lineage) -> list[pl.Expr]:
-    return [pl.lit(lineage.source_file).alias("source_file"), *_run_exprs(lineage.ingested_at, lineage.batch_id)]
+def _source_file(names: list[str]) -> pl.Expr:
+    """Each row's source file, from its FILE index into `names`."""
+    if len(names) == 1:
+        return pl.lit(names[0]).alias("source_file")
+    return pl.col(FILE).replace_strict(list(range(len(names))), names, return_dtype=pl.String).alias("source_file")
 
 
 @functools.lru_cache(maxsize=8)
@@ -162,17 +215,17 @@ def _run_exprs(ingested_at: datetime, batch_id: str) -> tuple[pl.Expr, ...]:
     )
 
 
-def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows in the target schema, and the identity links they carry (touchpoints only)."""
+def _target_rows(contract: Contract, frame: pl.DataFrame, lineage: Lineage, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows in the target schema, and the identity links they carry (touchpoints only), each with FILE."""
     hashed, derived, target, link_schema = _target_exprs(contract, lineage.salt)
     if contract.target == "ad_spend" and "campaign_name" not in frame.columns:
         derived = [*derived, pl.lit(None, dtype=pl.String).alias("campaign_name")]
-    out = frame.with_columns(hashed).with_columns(*derived, *_lineage_exprs(lineage))
+    out = frame.with_columns(hashed).with_columns(*derived, _source_file(names), *_run_exprs(lineage.ingested_at, lineage.batch_id))
     if contract.target == "ad_spend":
-        return out.select(target), schema.empty_frame("identity_links")
+        return out.select(*target, FILE), schema.empty_frame("identity_links").with_columns(pl.lit(None, dtype=pl.Int32).alias(FILE))
     keys = {kind: pl.col(identity.key_column(kind)) for kind in identity.ALL_KINDS}
-    links = identity.links(out, keys).with_columns(pl.lit(contract.name).alias("source_system"))
-    return out.select(target), links.select(link_schema.names()).cast(link_schema)
+    links = identity.links(out, keys, per=FILE).with_columns(pl.lit(contract.name).alias("source_system"))
+    return out.select(*target, FILE), links.select(*link_schema.names(), FILE).cast(link_schema)
 
 
 @per_contract
@@ -197,17 +250,17 @@ def _target_exprs(contract: Contract, salt: str) -> tuple[list[pl.Expr], list[pl
     return hashed, derived, target, schema.polars_schema("identity_links")
 
 
-def _quarantine_rows(contract: Contract, bad: pl.DataFrame, vendor_cols: list[str], lineage: Lineage) -> pl.DataFrame:
-    if bad.height == 0:
-        return schema.empty_frame("quarantine")
+def _quarantine_rows(contract: Contract, bad: pl.DataFrame, vendor_cols: list[str], lineage: Lineage, names: list[str]) -> pl.DataFrame:
+    """The bad rows in the quarantine schema, with FILE."""
     return bad.select(
         pl.lit(contract.name).alias("source_system"),
-        pl.lit(lineage.source_file).alias("source_file"),
+        _source_file(names),
         pl.col(ROW).alias("source_row"),
         pl.col(LINE).alias("source_line"),
         pl.col(REASON).alias("reason"),
         pl.struct(vendor_cols).struct.json_encode().alias("raw_record"),
         *_run_exprs(lineage.ingested_at, lineage.batch_id)[1:],
+        FILE,
     ).cast(schema.polars_schema("quarantine"))
 
 

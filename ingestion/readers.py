@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ingestion.contracts import FileSpec
 
 ROW = "__row"  # 1-based data record number
 LINE = "__line"  # 1-based physical line where the record starts
+FILE = "__file"  # the file's index among files normalized together (normalize.normalize_sources)
 
 
 @dataclass
@@ -69,7 +71,7 @@ def parse_export(data: bytes, spec: FileSpec, *, fast: bool | None = None) -> Ra
     """CSV goes through Polars where that provably gives the csv module's result (read_csv_fast) and
     the file has at least FAST_MIN_CHARS characters; `fast=True` tries Polars whatever the size,
     `fast=False` reads with the csv module only (the reference the fast path is tested against)."""
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise UnreadableFile("empty file (0 bytes or only whitespace): the export produced nothing")
     for signature, what in _BINARY.items():
         if data.startswith(signature):
@@ -112,14 +114,14 @@ def _read_csv(text: str, spec: FileSpec, *, fast: bool = True) -> RawFile:
     return _read_csv_python(text, spec)
 
 
-def _csv_header(text: str, spec: FileSpec) -> tuple[io.StringIO, object, list[str]]:
-    """The header record (after `skip_lines` lines, before `skip_records_after_header` records).
+def _csv_header(lines: Iterator[str], spec: FileSpec) -> tuple[object, list[str]]:
+    """The header record (after `skip_lines` lines, before `skip_records_after_header` records) of
+    the file's physical lines, line breaks kept (as io.StringIO(text, newline="") yields them).
     The returned reader stands on the first data record; `skip_lines + reader.line_num` lines are
     consumed."""
-    stream = io.StringIO(text, newline="")
     for _ in range(spec.skip_lines):
-        stream.readline()
-    reader = csv.reader(stream, delimiter=spec.delimiter, strict=False)
+        next(lines, None)
+    reader = csv.reader(lines, delimiter=spec.delimiter, strict=False)
     try:
         header = next(reader)
     except StopIteration:
@@ -130,7 +132,17 @@ def _csv_header(text: str, spec: FileSpec) -> tuple[io.StringIO, object, list[st
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise UnreadableFile(f"header repeats column(s) {dupes}")
-    return stream, reader, header
+    return reader, header
+
+
+def _lf_lines(text: str) -> Iterator[str]:
+    """The text's "\n"-terminated lines, one at a time (no copy of the whole text): the lines
+    io.StringIO(text, newline="") yields for a text without a lone CR."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def _reject(row: int, line: int, record: list[str], header: list[str], problem: str) -> Reject:
@@ -149,7 +161,7 @@ def _frame(header: list[str], values: list[list[str]], rows: list[int], lines: l
 
 def _read_csv_python(text: str, spec: FileSpec) -> RawFile:
     """The reference reader: Python's csv module, record by record (any input)."""
-    _, reader, header = _csv_header(text, spec)
+    reader, header = _csv_header(iter(io.StringIO(text, newline="")), spec)
     line_offset = spec.skip_lines
     width = len(header)
     values: list[list[str]] = [[] for _ in header]
@@ -201,7 +213,7 @@ def read_csv_fast(text: str, spec: FileSpec) -> RawFile | None:
     has_cr = "\r" in text
     if len(delim.encode()) != 1 or delim in '"\r\n' or (has_cr and text.count("\r") != text.count("\r\n")):
         return None
-    _, reader, header = _csv_header(text, spec)
+    reader, header = _csv_header(_lf_lines(text), spec)  # no lone CR (checked above)
     if ROW in header or LINE in header:
         return None
     consumed = spec.skip_lines + reader.line_num  # physical lines before the first data line

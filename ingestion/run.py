@@ -16,7 +16,7 @@ from ingestion import identity, schema, state, storage
 from ingestion.contracts import Contract
 from ingestion.landing import DayBounds, LandedFile, discover, in_bounds
 from ingestion.landing_zone import LandingZone, open_zone
-from ingestion.normalize import FileResult, Lineage, normalize_source
+from ingestion.normalize import FileResult, Lineage, normalize_sources
 from touchline.ordered import in_order
 from touchline.settings import ObjectStore
 
@@ -111,9 +111,10 @@ def ingest(
     """Normalize the landed files (every one, or the given ones) that the lake does not hold yet as
     they are now, and write their per-file outputs; `report.write(lake)` then records the run.
 
-    `landing` is a folder or an object-store prefix; files are read one at a time, in order,
-    and normalized INGEST_THREADS at a time (_in_order). LandingZoneError
-    (the zone cannot be listed or read) stops the ingestion: see ingestion/landing_zone.py.
+    `landing` is a folder or an object-store prefix; files are read one at a time, in order, and
+    normalized in batches of consecutive files of one source, INGEST_THREADS batches at a time
+    (_in_order). LandingZoneError (the zone cannot be listed or read) stops the ingestion: see
+    ingestion/landing_zone.py.
 
     A file is read when it is new, its bytes changed (a re-delivery: its outputs are replaced), its
     contract, the normalizer (code, mappings) or the salt changed since it was read, or one of its
@@ -161,11 +162,14 @@ def ingest(
             return fail
         return lambda: data
 
-    def normalize_and_write(landed: LandedFile, read: Callable[[], bytes]) -> tuple[dict, list[dict]]:
-        contract = contracts[landed.source]
-        result = normalize_source(contract, read, Lineage(landed.relative, batch_id, now, salt))
-        _write(lake, contract, landed, result)
-        return result.stats(), result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts()
+    def normalize_and_write(batch: list[tuple[LandedFile, Callable[[], bytes]]]) -> list[tuple[dict, list[dict]]]:
+        contract = contracts[batch[0][0].source]
+        results = normalize_sources(contract, [(read, Lineage(landed.relative, batch_id, now, salt)) for landed, read in batch])
+        done = []
+        for (landed, _), result in zip(batch, results, strict=True):
+            _write(lake, contract, landed, result)
+            done.append((result.stats(), result.quarantine.head(3).select("source_file", "source_line", "reason").to_dicts()))
+        return done
 
     files_todo = [f for f, _ in todo]
     for done, ((landed, reason), (stats, examples)) in enumerate(zip(todo, _in_order(files_todo, fetch, normalize_and_write)), start=1):
@@ -207,22 +211,43 @@ def ingest(
     return report
 
 
-INGEST_THREADS = 2  # files normalized at once: Polars releases the GIL, so the two cores overlap
+INGEST_THREADS = 2  # batches normalized at once: Polars releases the GIL, so the two cores overlap
+BATCH_FILES = 64  # at most this many files in a batch
+BATCH_BYTES = 8 * 2**20  # and, but for a larger single file, at most this many landed bytes
+
+
+def batches(files: list[LandedFile]) -> Iterator[list[LandedFile]]:
+    """Consecutive files of one source, BATCH_FILES and BATCH_BYTES at most: normalized together
+    (normalize_sources), a small file costs a fraction of Polars' fixed cost per step."""
+    batch: list[LandedFile] = []
+    size = 0
+    for landed in files:
+        if batch and (landed.source != batch[0].source or len(batch) == BATCH_FILES or size + landed.size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(landed)
+        size += landed.size
+    if batch:
+        yield batch
 
 
 def _in_order(files: list[LandedFile], fetch: Callable[[LandedFile], Callable[[], bytes]],
-              work: Callable[[LandedFile, Callable[[], bytes]], tuple[dict, list[dict]]]) -> Iterator[tuple[dict, list[dict]]]:
-    """work(file, fetch(file)) for each file, INGEST_THREADS files at a time, the results in the
-    files' order (touchline/ordered.py). `fetch` runs here, one file after the other, so an error
-    reading the landing zone stops the run at its file (files being normalized finish, those not
-    started are cancelled); at most twice as many files as threads are in flight, so memory follows
-    the largest files, not their number."""
+              work: Callable[[list[tuple[LandedFile, Callable[[], bytes]]]], list[tuple[dict, list[dict]]]]) -> Iterator[tuple[dict, list[dict]]]:
+    """work([(file, fetch(file)) for file in batch]) for each of the files' batches, INGEST_THREADS
+    batches at a time, the results file by file in the files' order (touchline/ordered.py). `fetch`
+    runs here, one file after the other, so an error reading the landing zone stops the run at its
+    file (batches being normalized finish, those not started are cancelled); at most twice as many
+    batches as threads are in flight, so memory follows the batches' size, not the files' number."""
+    def prepare(batch: list[LandedFile]) -> tuple[list[tuple[LandedFile, Callable[[], bytes]]]]:
+        return ([(landed, fetch(landed)) for landed in batch],)
+
     if INGEST_THREADS <= 1 or len(files) <= 1:
-        for landed in files:
-            yield work(landed, fetch(landed))
+        for batch in batches(files):
+            yield from work(*prepare(batch))
         return
     with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest") as pool:
-        yield from in_order(pool, work, files, ahead=2 * INGEST_THREADS, prepare=lambda landed: (landed, fetch(landed)))
+        for done in in_order(pool, work, batches(files), ahead=2 * INGEST_THREADS, prepare=prepare):
+            yield from done
 
 
 def _why_read(lake: Path, zone: LandingZone, landed: LandedFile, prev: dict | None, contract_fp: str, normalizer_fp: str, salt_fp: str,

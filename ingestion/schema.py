@@ -200,4 +200,10 @@ def polars_schema(table: str) -> pl.Schema:
 
 
 def empty_frame(table: str) -> pl.DataFrame:
+    """A new empty frame in the table's schema (a copy of one built once: building costs 0.1-0.3 ms)."""
+    return _empty_frame(table).clear()
+
+
+@cache
+def _empty_frame(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema=polars_schema(table))

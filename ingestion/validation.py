@@ -8,7 +8,7 @@ import polars as pl
 
 from ingestion.contracts import ANSWER, ENUM_FIELDS, QUESTION, REQUIRED_FIELDS, TARGET_FIELDS, Contract, per_contract
 from ingestion.parsing import KEY, raw_value
-from ingestion.readers import ROW
+from ingestion.readers import FILE, ROW
 
 REASON = "__reason"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -17,12 +17,13 @@ FIRST_ROW = "__first_row"  # the first row of the file with the row's record key
 
 
 def split(contract: Contract, frame: pl.DataFrame, ingested_at: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(good rows, bad rows with their REASON), each in the frame's order.
+    """(good rows, bad rows with their REASON), each in the frame's order. The frame holds the
+    rows of one or more files (FILE tells them apart); a record key repeats within its file.
 
     The conditions are evaluated for every row; the reasons (text naming column and value) only
     for the rows that meet one, so a clean file costs no string building."""
     checks, suspect_expr = _checks(contract, ingested_at)
-    frame = frame.with_columns(pl.col(ROW).min().over(KEY).alias(FIRST_ROW))
+    frame = frame.with_columns(pl.col(ROW).min().over(FILE, KEY).alias(FIRST_ROW))
     suspect = frame.select(suspect_expr).to_series()
     if not suspect.any():
         return frame, frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias(REASON))
