@@ -24,7 +24,10 @@ def test_stage_times_from_a_tiny_dagster_run(tmp_path):
         return dg.AssetCheckResult(passed=True)
 
     @dg.asset(name="touchline_dbt_assets", deps=["normalize_exports"])
-    def dbt_like() -> dg.MaterializeResult:
+    def dbt_like(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        for command in ("build --vars {\"a\": 1} --select fct_touchpoints", "docs generate --static"):
+            context.log.info(f"Running dbt command: `/venv/bin/dbt {command}`.")
+            context.log.info(f"Finished dbt command: `/venv/bin/dbt {command}`.")
         return dg.MaterializeResult(metadata={"Execution Duration": 0.25, "unique_id": "model.touchline.fct_touchpoints"})
 
     @dg.asset(name="something_else", deps=["touchline_dbt_assets"])
@@ -50,6 +53,8 @@ def test_stage_times_from_a_tiny_dagster_run(tmp_path):
     assert [st for key, st in stages.items() if "rows_accounted_for" in key] == ["checks"]
     assert all(s["status"] == "success" and s["attempts"] == 1 and s["seconds"] >= 0 for s in events["steps"])
     assert events["dbt"]["models"] == 1 and events["dbt"]["model_seconds"] == 0.25
+    assert [c["command"] for c in events["dbt"]["commands"]] == ["dbt build", "dbt docs generate"]  # each, not the last one only
+    assert all(c["seconds"] >= 0 for c in events["dbt"]["commands"])
 
     parts = bench.breakdown(started, ended, events, samples=[(events["run_start"] + 1e-6, 5 * MiB)])
     assert sum(parts["seconds"].values()) == pytest.approx(ended - started)
@@ -105,6 +110,9 @@ def test_report_json_markdown_and_targets(tmp_path):
                 "runs": [run("full", full_wall, rows), run("night", night_wall, rows)]}
 
     scales = [scale(1000, 1_000_000, 100.0, 90.0), scale(10_000, 10_000_000, 1300.0, 12.0)]
+    scales[1]["runs"][0]["dbt"] = {"models": 2, "model_seconds": 9.0, "tests": 1, "test_seconds": 1.0,
+                                   "slowest": [{"node": "model.touchline.fct_touchpoints", "kind": "model", "seconds": 8.0}],
+                                   "commands": [{"command": "dbt build", "seconds": 10.0}, {"command": "dbt docs generate", "seconds": 2.0}]}
     report = {"started_at": "2026-11-25T10:00:00+00:00", "note": "indicative", "scales": scales,
               "config": {"rss_sample_interval_seconds": 0.2}, "targets": bench.evaluate_targets(scales),
               "machine": {"host": "box", "cpu_model": "cpu", "cores_logical": 2, "ram_bytes": 24 * 2**30, "python": "3.11",
@@ -124,6 +132,8 @@ def test_report_json_markdown_and_targets(tmp_path):
     text = md_path.read_text()
     assert "| 10,000 people x 90 days | full rebuild | 10,000,000 | 1300.0 s |" in text
     assert "the run FAILED (touchline_dbt_assets)" in text and "indicative" in text
+    assert "full rebuild: dbt build 10.0 s, dbt docs generate 2.0 s of the step; dbt's own node times" in text
+    assert "2 models 9.0 s, 1 tests 1.0 s; slowest fct_touchpoints 8.0 s" in text
     assert (tmp_path / "results" / "latest.md").read_text() == text
 
 

@@ -34,6 +34,7 @@ Stages (they add up to the wall time of the child process):
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import os
@@ -301,7 +302,7 @@ def stages_from_events(entries: Iterable[Any]) -> dict[str, Any]:
     steps: dict[str, dict[str, Any]] = {}
     emitted: dict[str, set[str]] = defaultdict(set)
     dbt_nodes: list[dict[str, Any]] = []
-    dbt_command: dict[str, float] = {}
+    dbt_commands: list[dict[str, Any]] = []
     for e in entries:
         kind, key = _event_type(e), e.step_key
         if key:
@@ -320,9 +321,9 @@ def stages_from_events(entries: Iterable[Any]) -> dict[str, Any]:
                                   "seconds": float(_metadata_value(md["Execution Duration"]))})
         elif kind is None and e.user_message:
             if e.user_message.startswith("Running dbt command"):
-                dbt_command["start"] = e.timestamp
-            elif e.user_message.startswith("Finished dbt command"):
-                dbt_command["end"] = e.timestamp
+                dbt_commands.append({"command": _dbt_subcommand(e.user_message), "start": e.timestamp})
+            elif e.user_message.startswith("Finished dbt command") and dbt_commands:
+                dbt_commands[-1]["seconds"] = e.timestamp - dbt_commands[-1].pop("start")
     run_start, run_end = entries[0].timestamp, entries[-1].timestamp
     for step in steps.values():
         step["end"] = step["end"] or run_end  # a step cut short by the run's end
@@ -337,9 +338,17 @@ def stages_from_events(entries: Iterable[Any]) -> dict[str, Any]:
             "tests": sum(1 for n in dbt_nodes if n["kind"] == "test"),
             "slowest": sorted(dbt_nodes, key=lambda n: -n["seconds"])[:8],
         }
-    if {"start", "end"} <= dbt_command.keys():
-        dbt["command_seconds"] = dbt_command["end"] - dbt_command["start"]
+    finished = [c for c in dbt_commands if "seconds" in c]
+    if finished:
+        dbt["commands"] = finished
     return {"run_start": run_start, "run_end": run_end, "steps": sorted(steps.values(), key=lambda s: s["start"]), "dbt": dbt}
+
+
+def _dbt_subcommand(message: str) -> str:
+    """'dbt build' from "Running dbt command: `/venv/bin/dbt build --vars {...}`."."""
+    words = message.partition("`")[2].split()
+    words = words[1:] if words else []  # the dbt executable
+    return " ".join(["dbt", *itertools.takewhile(lambda w: not w.startswith("-"), words)])
 
 
 def _stage_of_step(key: str, emitted: set[str]) -> str:
@@ -784,7 +793,8 @@ def markdown(report: dict[str, Any]) -> str:
             d = r.get("dbt") or {}
             if d.get("models"):
                 slow = ", ".join(f"{_node_name(n['node'])} {n['seconds']:.1f} s" for n in d["slowest"][:4])
-                cmd = f"dbt command {d['command_seconds']:.1f} s of the step; " if "command_seconds" in d else ""
+                cmd = "".join(f"{c['command']} {c['seconds']:.1f} s, " for c in d.get("commands", []))
+                cmd = f"{cmd.removesuffix(', ')} of the step; " if cmd else ""
                 notes.append(f"- {s['label']}, {r['label']}: {cmd}dbt's own node times (2 threads, summed): "
                              f"{d['models']} models {d['model_seconds']:.1f} s, {d['tests']} tests {d['test_seconds']:.1f} s; slowest {slow}")
             if not r["success"]:
