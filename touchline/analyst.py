@@ -72,7 +72,7 @@ def mart_row_counts(settings: Settings) -> dict[str, int]:
     with connect_read_only(settings) as con:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type = 'BASE TABLE' order by table_name").fetchall()]
+            "where table_schema = 'main' and table_type in ('BASE TABLE', 'VIEW') order by table_name").fetchall()]
         shown = [n for n in names if n.startswith(MART_PREFIXES)] + [n for n in QUALITY_TABLES if n in names]
         return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in shown}
 

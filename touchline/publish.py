@@ -12,8 +12,8 @@ Where the staging build starts:
   so the published warehouse is exactly what tonight's build produced, with no table left over
   from a model that was removed or renamed and no multi-GB copy.
 - An *incremental* build (`dbt build --vars '{"window_start": ..., "window_end": ...}'`) starts
-  from a copy of the published file: the incremental models (fct_touchpoints, fct_ad_spend,
-  quarantine and their intermediates) replace only the rows of what changed, and the change sets
+  from a copy of the published file: the incremental models (int_touchpoints_resolved under the
+  fct_touchpoints view, fct_ad_spend, quarantine and the other intermediates) replace only the rows of what changed, and the change sets
   (dbt_project/models/incremental/) are computed against the previous build's tables, among them
   the ledger of the lake file versions it read (`incremental.inc_lake_files`). A night that failed
   never published, so the copy is the last good build and the next night redoes what it missed.

@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('stg_lake__identity_map') }}
--- The touchpoint ids whose row in int_touchpoints_resolved and fct_touchpoints this build
+-- The touchpoint ids whose row in int_touchpoints_resolved (a row of the fct_touchpoints view) this build
 -- recomputes (from every delivery of the id in the lake, as a full rebuild would):
 -- - delivered in a changed file (inc_changed_files): the first delivery may be a new one;
 -- - first delivered, as the warehouse holds it, in a changed file or a file version no longer in
