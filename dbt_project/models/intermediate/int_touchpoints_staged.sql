@@ -66,9 +66,29 @@ staged as (
     from numbered
 ),
 
+-- The columns the person-level models and marts read, not every column of the touchpoint: this
+-- table is rewritten whole on a full build (9.3 M rows at 660k people), and the lineage, UTM and
+-- ingested-key columns left out (long strings) were most of what it wrote. A model that needs
+-- another column adds it here (or joins fct_touchpoints on touchpoint_id).
 final as (
     select
-        staged.*,
+        staged.touchpoint_id,
+        staged.person_key,
+        staged.referrer_person_key,
+        staged.occurred_at,
+        staged.channel,
+        staged.touchpoint_type,
+        staged.journey_stage,
+        staged.need,
+        staged.campaign_id,
+        staged.campaign_name,
+        staged.revenue,
+        staged.currency,
+        staged.score,
+        staged.score_scale,
+        staged.purchase_number,
+        staged.first_purchase_at,
+        staged.funnel_stage,
         stages.stage_order as funnel_stage_order,
         staged.revenue * rates.reporting_per_unit as revenue_reporting
     from staged
