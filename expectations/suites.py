@@ -130,12 +130,14 @@ def lake_specs(lake_relation: Callable[[str], str], contracts: Iterable[Contract
     expectations/lake_scope.py)."""
     contracts = list(contracts)
     specs = [
-        SuiteSpec("touchpoints", lambda: touchpoints_suite(now), "touchpoints", lake_relation("touchpoints"), LAKE_INDEX),
-        SuiteSpec("ad_spend", ad_spend_suite, "ad_spend", lake_relation("ad_spend"), LAKE_INDEX),
+        SuiteSpec("touchpoints", lambda: touchpoints_suite(now), "touchpoints", lake_relation("touchpoints"), LAKE_INDEX,
+                  lake_table="touchpoints"),
+        SuiteSpec("ad_spend", ad_spend_suite, "ad_spend", lake_relation("ad_spend"), LAKE_INDEX, lake_table="ad_spend"),
     ]
     for family in schema.SOURCE_FAMILIES:  # views of the touchpoints table: session() makes the tables in this order
         specs.append(SuiteSpec(family, lambda f=family: family_suite(f, contracts, now), f"{family}_touchpoints",
-                               f"select * from touchpoints where source_family = '{family}'", LAKE_INDEX, view=True))
+                               f"select * from touchpoints where source_family = '{family}'", LAKE_INDEX, view=True,
+                               lake_table="touchpoints"))
     return specs
 
 

@@ -19,7 +19,8 @@ class SuiteSpec:
     """A suite and the table it validates. `build` makes the expectations (GX objects belong to
     one context, so they are made fresh per validation); `relation` is the SQL the table is made
     from, when the session makes the table itself (the lake's parquet), and `view` makes it a view
-    instead (a filter of a table made before it: no second copy)."""
+    instead (a filter of a table made before it: no second copy). `lake_table` is the lake table a
+    lake suite reads (a family's suite reads the touchpoints through its view)."""
 
     name: str
     build: Callable[[], list]
@@ -27,6 +28,7 @@ class SuiteSpec:
     relation: str | None = None
     index_columns: tuple[str, ...] = ()  # columns naming a failing row in the results (e.g. its file and row)
     view: bool = False
+    lake_table: str | None = None
 
 
 @dataclass

@@ -68,11 +68,6 @@ def _validate(context: dg.AssetCheckExecutionContext, specs: list[tuple[dg.Asset
     return outcomes, docs
 
 
-def lake_table(suite: str) -> str:
-    """The lake table a lake suite reads: ad_spend's own, the touchpoints for the others (a family's is a view of it)."""
-    return "ad_spend" if suite == "ad_spend" else "touchpoints"
-
-
 def lake_scopes(s: Settings, tags: dict[str, str], rules_changed: set[str] = frozenset()) -> dict[str, LakeScope]:
     """What the lake suites read, per lake table: the lake files the published warehouse has not
     read (expectations/lake_scope.py says why that decides as much as the whole lake would), or the
@@ -100,8 +95,9 @@ def build_lake_expectations(contracts: dict[str, Contract]) -> dg.AssetChecksDef
     touchpoints of each source family, as blocking checks validated in one session before dbt.
     A night validates the lake files the published warehouse has not read yet, a full build the
     whole lake (lake_scopes)."""
-    names = [s.name for s in lake_specs(str, contracts.values())]  # the suites' names; their files are resolved per run
-    specs = [dg.AssetCheckSpec(f"{name}_expectations", asset=AD_SPEND if lake_table(name) == "ad_spend" else TOUCHPOINTS, blocking=True,
+    lake_table = {s.name: s.lake_table for s in lake_specs(str, contracts.values())}  # per suite; its files are resolved per run
+    names = list(lake_table)
+    specs = [dg.AssetCheckSpec(f"{name}_expectations", asset=AD_SPEND if lake_table[name] == "ad_spend" else TOUCHPOINTS, blocking=True,
                                description=f"Great Expectations suite {name} (expectations/suites.py) on the lake files the "
                                            "published warehouse has not read yet (the whole lake on a full build); "
                                            "fails with ERROR, or WARN when only warning expectations failed.")
@@ -114,15 +110,15 @@ def build_lake_expectations(contracts: dict[str, Contract]) -> dg.AssetChecksDef
         rules = {name: fp for name, fp in lake_scope.suite_fingerprints(
             lake_specs(str, contracts.values(), now=lake_scope.FINGERPRINT_NOW)).items() if name in selected}
         passed = lake_scope.validated_fingerprints(s.lake)
-        scopes = lake_scopes(s, context.run.tags, {lake_table(name) for name, fp in rules.items() if passed.get(name) != fp})
+        scopes = lake_scopes(s, context.run.tags, {lake_table[name] for name, fp in rules.items() if passed.get(name) != fp})
         for scope in scopes.values():
             context.log.info(f"lake expectations read {scope.describe()}")
         pairs = list(zip(specs, lake_specs(lambda table: scopes[table].relation, contracts.values()), strict=True))
         outcomes, docs = _validate(context, pairs, s.gx_docs_dir / "lake", s.data_docs_assets)
         for check, outcome in outcomes:
-            yield _result(outcome, check.name, check.asset_key, docs, scopes[lake_table(outcome.suite)])
+            yield _result(outcome, check.name, check.asset_key, docs, scopes[lake_table[outcome.suite]])
         # the suites the whole lake passed (a warning lets the night publish): tomorrow needs only the unpublished files
-        whole_passed = {o.suite: rules[o.suite] for _, o in outcomes if scopes[lake_table(o.suite)].whole and o.severity != "ERROR"}
+        whole_passed = {o.suite: rules[o.suite] for _, o in outcomes if scopes[lake_table[o.suite]].whole and o.severity != "ERROR"}
         if whole_passed:
             lake_scope.record_validated(s.lake, whole_passed)
 

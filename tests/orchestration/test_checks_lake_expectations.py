@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from expectations import lake_scope
-from ingestion import storage
+from ingestion import schema, storage
 from ingestion.contracts import load_contracts
 from orchestration.builds import project_fingerprint
 from orchestration.checks import build_lake_expectations
@@ -190,3 +190,13 @@ def test_the_first_night_validates_the_whole_lake_and_records_the_suites_it_pass
     fewer = {name: c for name, c in CONTRACTS.items() if name != "surveymonkey_support"}  # the survey family's systems change
     changed = lake_scope.suite_fingerprints(lake_specs(str, fewer.values(), now=lake_scope.FINGERPRINT_NOW))
     assert {name for name in current if changed[name] != current[name]} == {"survey"}
+
+
+def test_each_lake_suite_names_the_lake_table_it_reads():
+    from expectations.suites import lake_specs
+
+    reads = {spec.name: spec.lake_table for spec in lake_specs(str, CONTRACTS.values())}
+    assert reads.pop("ad_spend") == "ad_spend"
+    assert set(reads.values()) == {"touchpoints"}  # the touchpoints suite and each family's (a view of the touchpoints)
+    assert set(reads) == {"touchpoints", *schema.SOURCE_FAMILIES}
+    assert {"touchpoints", "ad_spend"} <= set(lake_scope.LAKE_TABLES)
