@@ -152,6 +152,8 @@ class FaultProxy:
                     upstream.request(self.command, self.path, body=body or None, headers=headers)
                     response = upstream.getresponse()
                     data = response.read()
+                    with proxy._lock:  # counted before the client has its answer: a test reading the count then sees this request
+                        proxy.forwarded += 1
                     self.send_response(response.status, response.reason)
                     for k, v in response.getheaders():
                         if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length":
@@ -162,8 +164,6 @@ class FaultProxy:
                         self.wfile.write(data)
                 finally:
                     upstream.close()
-                with proxy._lock:
-                    proxy.forwarded += 1
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
 
