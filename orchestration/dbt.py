@@ -180,11 +180,12 @@ def build_args(days: tuple[date, date] | None, *, full_refresh: bool, fingerprin
 
 
 def describe_tables(database: Path) -> dict[str, dict]:
-    """Per table or view of the warehouse: its column schema and its row count, as Dagster
-    metadata (`dagster/column_schema`, `dagster/row_count`: the UI shows both). The staging views
-    (`stg_`, the only models that select from the lake) are not counted: that would read every
-    parquet file of the lake. Any other view (fct_touchpoints) reads tables of the warehouse."""
+    """Per table or view of the warehouse: its column schema and, when it is counted
+    (touchline/analyst.py: is_counted: not the staging views, which read the lake), its row count,
+    as Dagster metadata (`dagster/column_schema`, `dagster/row_count`: the UI shows both)."""
     import duckdb
+
+    from touchline.analyst import is_counted
 
     if not database.exists():
         return {}
@@ -198,7 +199,7 @@ def describe_tables(database: Path) -> dict[str, dict]:
         for schema, table, kind in con.execute("select table_schema, table_name, table_type from information_schema.tables "
                                                "where table_catalog = current_database()").fetchall():
             out[table] = {"dagster/column_schema": dg.TableSchema(columns=columns.get(table, []))}
-            if kind == "BASE TABLE" or not table.startswith("stg_"):
+            if is_counted(table, kind):
                 out[table]["dagster/row_count"] = dg.MetadataValue.int(con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
     return out
 

@@ -88,7 +88,7 @@ def build_publish_asset(dbt_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
             "sha256": result.sha256,
             "tables": len(result.tables),
             "views": result.views,
-            "rows": dg.MetadataValue.json(result.tables),
+            "rows": dg.MetadataValue.json(result.rows),
             "built_at": dg.MetadataValue.json(built_at),
         })
 

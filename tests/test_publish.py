@@ -61,7 +61,8 @@ def test_publish_replaces_the_file_whole_and_views_still_resolve(tmp_path):
     build_staging(s, 1, rows=10)
     result = publish(s)
     assert not s.staging_warehouse.exists() and not wal_path(s.staging_warehouse).exists() and not wal_path(s.warehouse).exists()
-    assert result.sha256 == file_sha256(s.warehouse) and result.tables == {"facts": 11} and result.views == 1
+    assert result.sha256 == file_sha256(s.warehouse) and result.tables == ["facts"] and result.views == 1
+    assert result.rows == {"facts": 11, "facts_view": 11}  # a view over tables is counted too
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
         assert con.execute("select count(*), max(version) from facts_view").fetchone() == (11, 1)
 

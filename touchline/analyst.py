@@ -12,6 +12,14 @@ import duckdb
 from touchline.settings import DBT_PROJECT_DIR, Settings
 
 MART_PREFIXES = ("fct_", "dim_", "mart_")
+LAKE_VIEW_PREFIX = "stg_"  # dbt's staging views, the only models that select from the lake's parquet
+
+
+def is_counted(name: str, table_type: str) -> bool:
+    """Whether a relation's rows are counted (Dagster metadata, publication): every table, and every
+    view that reads the warehouse's tables (fct_touchpoints), not the staging views: counting one
+    reads every parquet file of the lake."""
+    return table_type == "BASE TABLE" or not name.startswith(LAKE_VIEW_PREFIX)
 QUALITY_TABLES = ("load_log", "quarantine")
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from touchline.analyst import is_counted
 from touchline.settings import Settings
 
 
@@ -100,7 +101,8 @@ class PublishResult:
     path: Path
     size_bytes: int
     sha256: str
-    tables: dict[str, int]  # table -> rows (schema main)
+    tables: list[str]  # schema main
+    rows: dict[str, int]  # per table and counted view (touchline/analyst.py: is_counted), schema main
     views: int
 
 
@@ -115,9 +117,10 @@ def publish(settings: Settings) -> PublishResult:
         with duckdb.connect(str(staging)) as con:
             con.execute("checkpoint")  # everything in the one file; closing removes the log
             catalog = con.execute("select current_database()").fetchone()[0]
-            tables = {name: con.execute(f'select count(*) from main."{name}"').fetchone()[0] for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE' "
-                "order by table_name").fetchall()}
+            relations = con.execute("select table_name, table_type from information_schema.tables where table_schema = 'main' "
+                                    "order by table_name").fetchall()
+            rows = {name: con.execute(f'select count(*) from main."{name}"').fetchone()[0] for name, kind in relations if is_counted(name, kind)}
+            tables = sorted(name for name, kind in relations if kind == "BASE TABLE")
             views = con.execute("select count(*) from information_schema.tables where table_type = 'VIEW'").fetchone()[0]
     except duckdb.IOException as exc:
         raise PublishError(f"cannot open {staging} to checkpoint it: {str(exc).splitlines()[0]}", retryable=True) from None
@@ -132,7 +135,7 @@ def publish(settings: Settings) -> PublishResult:
     size = staging.stat().st_size
     os.replace(staging, published)
     _fsync_dir(published.parent)
-    return PublishResult(published, size, digest, tables, views)
+    return PublishResult(published, size, digest, tables, rows, views)
 
 
 def _published_wal_message(published: Path) -> str:
