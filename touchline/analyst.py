@@ -12,6 +12,7 @@ import duckdb
 from touchline.settings import DBT_PROJECT_DIR, Settings
 
 MART_PREFIXES = ("fct_", "dim_", "mart_")
+QUALITY_TABLES = ("load_log", "quarantine")
 LAKE_VIEW_PREFIX = "stg_"  # dbt's staging views, the only models that select from the lake's parquet
 
 
@@ -20,7 +21,6 @@ def is_counted(name: str, table_type: str) -> bool:
     view that reads the warehouse's tables (fct_touchpoints), not the staging views: counting one
     reads every parquet file of the lake."""
     return table_type == "BASE TABLE" or not name.startswith(LAKE_VIEW_PREFIX)
-QUALITY_TABLES = ("load_log", "quarantine")
 
 
 class QueryError(Exception):
@@ -78,9 +78,9 @@ class MartInfo:
 def mart_row_counts(settings: Settings) -> dict[str, int]:
     """Rows of every mart and quality table analysts read (marts first, by name)."""
     with connect_read_only(settings) as con:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type in ('BASE TABLE', 'VIEW') order by table_name").fetchall()]
+        names = [name for name, kind in con.execute(
+            "select table_name, table_type from information_schema.tables where table_schema = 'main' order by table_name").fetchall()
+            if is_counted(name, kind)]
         shown = [n for n in names if n.startswith(MART_PREFIXES)] + [n for n in QUALITY_TABLES if n in names]
         return {n: con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in shown}
 
