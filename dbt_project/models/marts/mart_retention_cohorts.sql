@@ -16,66 +16,129 @@ customers as (
     where first_purchase_at is not null
 ),
 
--- every period that has any data: the offsets each cohort is measured at
-periods as (
-    select distinct {{ dbt.date_trunc(period, 'occurred_at') }} as activity_period
-    from touchpoints
-),
-
 {{ activity_by_period_ctes(period) }},
 
-member_periods as (
+-- every period that has any data: the offsets each cohort is measured at
+periods as (
+    select distinct activity_period from activity where activity_kind = 'any_touchpoint'
+),
+
+-- Counted from the members' activity, not from every member in every period: the cohorts' sizes,
+-- each member's active periods from the cohort's on, and each member's first return and last
+-- active offsets, each counted per cohort and offset and joined to the grid of cohorts x periods.
+member_activity as (
     select
-        activity_kinds.activity_kind,
+        activity.activity_kind,
         customers.person_key,
         customers.acquisition_channel,
         customers.cohort_period,
-        periods.activity_period,
-        {{ dbt.datediff('customers.cohort_period', 'periods.activity_period', period) }} as period_offset,
-        case when activity.person_key is not null then 1 else 0 end as is_active,
+        activity.activity_period,
+        {{ dbt.datediff('customers.cohort_period', 'activity.activity_period', period) }} as period_offset,
         coalesce(activity.revenue, 0) as revenue
     from customers
-    cross join activity_kinds
-    inner join periods on periods.activity_period >= customers.cohort_period
-    left join activity
-        on activity.activity_kind = activity_kinds.activity_kind
-        and activity.person_key = customers.person_key
-        and activity.activity_period = periods.activity_period
+    inner join activity
+        on activity.person_key = customers.person_key
+        and activity.activity_period >= customers.cohort_period
 ),
 
-member_flags as (
+member_spans as (
     select
-        *,
-        min(case when is_active = 1 and period_offset > 0 then period_offset end)
-            over (partition by activity_kind, person_key) as first_return_offset,
-        max(case when is_active = 1 then period_offset end)
-            over (partition by activity_kind, person_key) as last_active_offset
-    from member_periods
+        activity_kind,
+        person_key,
+        acquisition_channel,
+        cohort_period,
+        min(case when period_offset > 0 then period_offset end) as first_return_offset,
+        max(period_offset) as last_active_offset
+    from member_activity
+    group by activity_kind, person_key, acquisition_channel, cohort_period
 ),
 
-broken_down as (
+cohorts as (
     {%- for name, expression in breakdowns %}
-    select '{{ name }}' as breakdown, {{ expression }} as breakdown_value, member_flags.*
-    from member_flags
+    select activity_kinds.activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, customers.cohort_period, count(*) as cohort_size
+    from customers
+    cross join activity_kinds
+    group by 1, 2, 3, 4
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
+grid as (
+    select
+        cohorts.*,
+        periods.activity_period,
+        {{ dbt.datediff('cohorts.cohort_period', 'periods.activity_period', period) }} as period_offset
+    from cohorts
+    inner join periods on periods.activity_period >= cohorts.cohort_period
+),
+
+active as (
+    {%- for name, expression in breakdowns %}
+    select activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period, period_offset,
+        count(*) as active_people, {{ exact_sum('revenue') }} as revenue
+    from member_activity
+    group by 1, 2, 3, 4, 5
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+first_returns as (
+    {%- for name, expression in breakdowns %}
+    select activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period,
+        first_return_offset as period_offset, count(*) as people
+    from member_spans
+    where first_return_offset is not null
+    group by 1, 2, 3, 4, 5
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+last_actives as (
+    {%- for name, expression in breakdowns %}
+    select activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period,
+        last_active_offset, count(*) as people
+    from member_spans
+    group by 1, 2, 3, 4, 5
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+-- members active at this offset or a later one
+unbounded as (
+    select grid.activity_kind, grid.breakdown, grid.breakdown_value, grid.cohort_period, grid.period_offset,
+        sum(last_actives.people) as people
+    from grid
+    inner join last_actives
+        on grid.activity_kind = last_actives.activity_kind
+        and grid.breakdown = last_actives.breakdown
+        and grid.breakdown_value is not distinct from last_actives.breakdown_value
+        and grid.cohort_period = last_actives.cohort_period
+        and last_actives.last_active_offset >= grid.period_offset
+    group by 1, 2, 3, 4, 5
+),
+
 aggregated as (
     select
-        activity_kind,
-        breakdown,
-        breakdown_value,
-        cohort_period,
-        period_offset,
-        activity_period,
-        count(*) as cohort_size,
-        sum(is_active) as active_people,
-        sum(case when period_offset = 0 or first_return_offset = period_offset then 1 else 0 end) as first_return_people,
-        sum(case when last_active_offset >= period_offset then 1 else 0 end) as unbounded_people,
-        {{ exact_sum('revenue') }} as revenue
-    from broken_down
-    group by activity_kind, breakdown, breakdown_value, cohort_period, period_offset, activity_period
+        grid.activity_kind,
+        grid.breakdown,
+        grid.breakdown_value,
+        grid.cohort_period,
+        grid.period_offset,
+        grid.activity_period,
+        grid.cohort_size,
+        cast(coalesce(active.active_people, 0) as {{ dbt.type_bigint() }}) as active_people,
+        cast(case when grid.period_offset = 0 then grid.cohort_size else coalesce(first_returns.people, 0) end as {{ dbt.type_bigint() }}) as first_return_people,
+        cast(coalesce(unbounded.people, 0) as {{ dbt.type_bigint() }}) as unbounded_people,
+        coalesce(active.revenue, 0) as revenue
+    from grid
+    {%- for cte in ['active', 'first_returns', 'unbounded'] %}
+    left join {{ cte }}
+        on grid.activity_kind = {{ cte }}.activity_kind
+        and grid.breakdown = {{ cte }}.breakdown
+        and grid.breakdown_value is not distinct from {{ cte }}.breakdown_value
+        and grid.cohort_period = {{ cte }}.cohort_period
+        and grid.period_offset = {{ cte }}.period_offset
+    {%- endfor %}
 ),
 
 final as (
