@@ -12,14 +12,15 @@ referrals as (
     select * from {{ ref('mart_referral_chains') }}
 ),
 
+{{ activity_by_period_ctes(period) }},
+
 periods as (
     select distinct
-        {{ dbt.date_trunc(period, 'occurred_at') }} as period_start,
-        {{ dbt.dateadd(period, 1, dbt.date_trunc(period, 'occurred_at')) }} as period_end
-    from touchpoints
+        activity_period as period_start,
+        {{ dbt.dateadd(period, 1, 'activity_period') }} as period_end
+    from activity
+    where activity_kind = 'any_touchpoint'
 ),
-
-{{ activity_by_period_ctes(period) }},
 
 first_purchases as (
     select person_key, min(occurred_at) as first_purchase_at

@@ -2,12 +2,7 @@
 {%- set period = var('retention_period') %}
 {%- set breakdowns = [('all', "'all'"), ('acquisition_channel', 'acquisition_channel')] %}
 
-with touchpoints as {{ inlined() }} (
-    select person_key, occurred_at, touchpoint_type, revenue_reporting
-    from {{ ref('int_touchpoints_staged') }}
-),
-
-customers as (
+with customers as (
     select
         person_key,
         acquisition_channel,
