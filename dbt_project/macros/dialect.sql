@@ -125,3 +125,18 @@
 {%- endmacro %}
 {% macro duckdb__inlined() -%}not materialized{%- endmacro %}
 {% macro default__inlined() -%}{%- endmacro %}
+
+{#- The first row of a group, as an aggregate: `{{ first_row(['occurred_at', 'touchpoint_id'], ['channel']) }} as first`,
+    then `first.channel`. min() of a struct compares its fields in order, so the ordering columns
+    (ascending, unique together, never null) pick the row and the other fields come with it, nulls
+    included (arg_min / min_by skip a row whose value is null). One pass over the rows, where
+    row_number() over (partition by ...) sorts them all. -#}
+{% macro first_row(ordering, columns) -%}
+    {{ return(adapter.dispatch('first_row', 'touchline')(ordering, columns)) }}
+{%- endmacro %}
+{% macro duckdb__first_row(ordering, columns) -%}
+    min(struct_pack({% for column in ordering + columns %}{{ column }} := {{ column }}{% if not loop.last %}, {% endif %}{% endfor %}))
+{%- endmacro %}
+{% macro default__first_row(ordering, columns) -%}
+    min(named_struct({% for column in ordering + columns %}'{{ column }}', {{ column }}{% if not loop.last %}, {% endif %}{% endfor %}))
+{%- endmacro %}

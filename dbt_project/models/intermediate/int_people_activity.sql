@@ -13,25 +13,10 @@ with touchpoints as {{ inlined() }} (
     {{ changed_keys_only() }}
 ),
 
-first_touch as (
-    select
-        person_key,
-        occurred_at as first_touch_at,
-        channel as first_touch_channel,
-        campaign_name as first_touch_campaign,
-        need as first_touch_need
-    from (
-        select
-            *,
-            row_number() over (partition by person_key order by occurred_at, touchpoint_id) as touch_rank
-        from touchpoints
-    ) as ranked
-    where touch_rank = 1
-),
-
 activity as (
     select
         person_key,
+        {{ first_row(['occurred_at', 'touchpoint_id'], ['channel', 'campaign_name', 'need']) }} as first_touch,
         count(*) as touchpoints,
         max(occurred_at) as last_touch_at,
         min(case when touchpoint_type = 'lead_created' then occurred_at end) as first_lead_at,
@@ -39,8 +24,9 @@ activity as (
         count(case when touchpoint_type = 'purchase' then 1 end) as purchases,
         {{ exact_sum("case when touchpoint_type = 'purchase' then revenue end") }} as purchase_revenue,
         {{ exact_sum("case when touchpoint_type = 'purchase' then revenue_reporting end") }} as purchase_revenue_reporting,
-        count(distinct case when touchpoint_type = 'purchase' then currency end) as purchase_currencies,
-        min(case when touchpoint_type = 'purchase' then currency end) as purchase_currency
+        -- one currency if the least and the greatest agree (a count(distinct) would aggregate twice)
+        min(case when touchpoint_type = 'purchase' then currency end) as purchase_currency,
+        max(case when touchpoint_type = 'purchase' then currency end) as purchase_currency_max
     from touchpoints
     group by person_key
 ),
@@ -62,27 +48,27 @@ latest_nps as (
 final as (
     select
         activity.person_key,
-        first_touch.first_touch_at,
-        first_touch.first_touch_channel,
-        first_touch.first_touch_campaign,
-        first_touch.first_touch_need,
+        activity.first_touch.occurred_at as first_touch_at,
+        activity.first_touch.channel as first_touch_channel,
+        activity.first_touch.campaign_name as first_touch_campaign,
+        activity.first_touch.need as first_touch_need,
         activity.first_lead_at,
         activity.first_purchase_at,
         activity.last_touch_at,
         activity.touchpoints,
         activity.purchases,
         case
-            when activity.purchase_currencies <= 1 then coalesce(activity.purchase_revenue, 0)
+            when activity.purchase_currency is null or activity.purchase_currency = activity.purchase_currency_max
+                then coalesce(activity.purchase_revenue, 0)
         end as lifetime_revenue,
         case
-            when activity.purchase_currencies = 1 then activity.purchase_currency
-            when activity.purchase_currencies > 1 then 'MIXED'
+            when activity.purchase_currency = activity.purchase_currency_max then activity.purchase_currency
+            when activity.purchase_currency <> activity.purchase_currency_max then 'MIXED'
         end as lifetime_revenue_currency,
         coalesce(activity.purchase_revenue_reporting, 0) as lifetime_revenue_reporting,
         latest_nps.latest_nps,
         latest_nps.latest_nps_at
     from activity
-    inner join first_touch on activity.person_key = first_touch.person_key
     left join latest_nps on activity.person_key = latest_nps.person_key
 )
 
