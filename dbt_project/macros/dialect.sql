@@ -127,16 +127,22 @@
 {% macro default__inlined() -%}{%- endmacro %}
 
 {#- The first row of a group, as an aggregate: `{{ first_row(['occurred_at', 'touchpoint_id'], ['channel']) }} as first`,
-    then `first.channel`. min() of a struct compares its fields in order, so the ordering columns
-    (ascending, unique together, never null) pick the row and the other fields come with it, nulls
-    included (arg_min / min_by skip a row whose value is null). One pass over the rows, where
-    row_number() over (partition by ...) sorts them all. -#}
+    then `first.channel`; last_row() is the row with the greatest ordering. min() / max() of a
+    struct compare its fields in order, so the ordering columns (unique together, never null) pick
+    the row and the other fields come with it, nulls included (arg_min / min_by skip a row whose
+    value is null). One pass over the rows, where row_number() over (partition by ...) sorts them. -#}
 {% macro first_row(ordering, columns) -%}
-    {{ return(adapter.dispatch('first_row', 'touchline')(ordering, columns)) }}
+    min({{ row_struct(ordering + columns) }})
 {%- endmacro %}
-{% macro duckdb__first_row(ordering, columns) -%}
-    min(struct_pack({% for column in ordering + columns %}{{ column }} := {{ column }}{% if not loop.last %}, {% endif %}{% endfor %}))
+{% macro last_row(ordering, columns) -%}
+    max({{ row_struct(ordering + columns) }})
 {%- endmacro %}
-{% macro default__first_row(ordering, columns) -%}
-    min(named_struct({% for column in ordering + columns %}'{{ column }}', {{ column }}{% if not loop.last %}, {% endif %}{% endfor %}))
+{% macro row_struct(columns) -%}
+    {{ return(adapter.dispatch('row_struct', 'touchline')(columns)) }}
+{%- endmacro %}
+{% macro duckdb__row_struct(columns) -%}
+    struct_pack({% for column in columns %}{{ column.split('.')[-1] }} := {{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+{% macro default__row_struct(columns) -%}
+    named_struct({% for column in columns %}'{{ column.split('.')[-1] }}', {{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}

@@ -26,30 +26,19 @@ answers as (
     where touchpoint_type = 'survey_response' and score is not null
 ),
 
--- the respondent's journey up to the answer (survey answers themselves excluded)
-earlier as (
+-- the respondent's journey up to the answer (survey answers themselves excluded): the furthest
+-- stage reached and the channel of the latest touchpoint
+context as (
     select
         answers.touchpoint_id,
-        earlier_touch.funnel_stage_order,
-        earlier_touch.channel,
-        row_number() over (
-            partition by answers.touchpoint_id
-            order by earlier_touch.occurred_at desc, earlier_touch.touchpoint_id desc
-        ) as recency
+        max(earlier_touch.funnel_stage_order) as stage_order_at_response,
+        {{ last_row(['earlier_touch.occurred_at', 'earlier_touch.touchpoint_id'], ['earlier_touch.channel']) }} as last_touch
     from answers
     inner join touchpoints as earlier_touch
         on earlier_touch.person_key = answers.person_key
         and earlier_touch.occurred_at <= answers.occurred_at
         and earlier_touch.touchpoint_type <> 'survey_response'
-),
-
-context as (
-    select
-        touchpoint_id,
-        max(funnel_stage_order) as stage_order_at_response,
-        max(case when recency = 1 then channel end) as last_touch_channel
-    from earlier
-    group by touchpoint_id
+    group by answers.touchpoint_id
 ),
 
 enriched as (
@@ -57,7 +46,7 @@ enriched as (
         answers.*,
         {{ dbt.date_trunc(period, 'answers.occurred_at') }} as response_period,
         stages.journey_stage as stage_at_response,
-        context.last_touch_channel,
+        context.last_touch.channel as last_touch_channel,
         people.acquisition_channel
     from answers
     left join context on answers.touchpoint_id = context.touchpoint_id
