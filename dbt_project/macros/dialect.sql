@@ -126,6 +126,14 @@
 {% macro duckdb__inlined() -%}not materialized{%- endmacro %}
 {% macro default__inlined() -%}{%- endmacro %}
 
+{#- `with x as {{ materialized() }} (...)`: a CTE read more than once that is small (an incremental
+    build's few rows of a large input): computed once. -#}
+{% macro materialized() -%}
+    {{ return(adapter.dispatch('materialized', 'touchline')()) }}
+{%- endmacro %}
+{% macro duckdb__materialized() -%}materialized{%- endmacro %}
+{% macro default__materialized() -%}{%- endmacro %}
+
 {#- The first row of a group, as an aggregate: `{{ first_row(['occurred_at', 'touchpoint_id'], ['channel']) }} as first`,
     then `first.channel`; last_row() is the row with the greatest ordering. min() / max() of a
     struct compare its fields in order, so the ordering columns (unique together, never null) pick

@@ -104,3 +104,26 @@
     {%- endif -%}
     {{ return(dbt_spark.dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates)) }}
 {%- endmacro %}
+
+
+{#- Only the lake rows of the files in inc_touchpoint_files, when `incremental` (the caller's
+    incremental build: is_incremental() in an incremental model): a where clause after
+    `from stg_lake__touchpoints as x semi join ...`: `{{ touchpoint_files_only('x', is_incremental()) }}`.
+    The list is inlined as constants, so DuckDB skips the other files' row groups by their
+    statistics (source_file is one value per file). Nothing (the whole lake) otherwise, at parse
+    time, or when a row says 'whole lake'. -#}
+{% macro touchpoint_files_only(relation_alias, incremental) -%}
+    {%- if not execute or not incremental -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set files = run_query('select source_file, reason from ' ~ ref('inc_touchpoint_files')) -%}
+    {%- if 'whole lake' in files.columns['reason'].values() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set names = files.columns['source_file'].values() | list -%}
+    {%- if names | length == 0 -%}
+        where false
+    {%- else -%}
+        where {{ relation_alias }}.source_file in ({% for name in names %}'{{ name | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}

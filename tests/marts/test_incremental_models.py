@@ -153,6 +153,7 @@ def test_a_new_day_adds_its_rows_and_recomputes_nothing_else(zone):
     assert "dropping" in night.log and "int_touchpoints_deduplicated" in night.log
     assert changed(night, "inc_changed_files") == {"not built before": 1}
     assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1}
+    assert changed(night, "inc_touchpoint_files") == {"changed file": 1}  # the lake read: that file alone
     assert night.query("select count(*) from fct_touchpoints") == [(15,)]
     assert night.query("select person_key, occurred_at, revenue from fct_touchpoints where source_file like 'shopify_orders/2026-10-21/%'") == [
         (BOB, datetime(2026, 10, 21, 14), 30.0)]
@@ -202,6 +203,8 @@ def test_an_id_delivered_on_two_days_is_recomputed_from_all_its_deliveries(zone)
     assert_same_as_full_rebuild(night)
     purchase_3 = "select revenue, source_file from fct_touchpoints where revenue in (50, 55)"
     assert night.query(purchase_3) == [(50.0, "shopify_orders/2026-10-20/export.csv")]
+    # read: the new file and the one of #3's first delivery (without it, 55.00 would win)
+    assert changed(night, "inc_touchpoint_files") == {"changed file": 1, "first delivery of a changed id": 1}
     # the 10-20 file re-delivered without #3 (window: 10-20 only): #3 now comes from the 10-22
     # file, outside the window
     write_export(zone.landing, "shopify_orders", "2026-10-20", [])
@@ -210,6 +213,8 @@ def test_an_id_delivered_on_two_days_is_recomputed_from_all_its_deliveries(zone)
     assert_same_as_full_rebuild(night)
     assert night.query(purchase_3) == [(55.0, "shopify_orders/2026-10-22/export.csv")]
     assert changed(night, "inc_changed_touchpoints") == {"first delivery changed or gone": 1}
+    # the first delivery's file changed: any other delivery may come first now, the lake is read whole
+    assert changed(night, "inc_touchpoint_files") == {"whole lake": 1}
 
 
 def test_an_identity_link_moves_old_touchpoints_to_the_merged_person(zone):
@@ -224,6 +229,7 @@ def test_an_identity_link_moves_old_touchpoints_to_the_merged_person(zone):
     assert night.query(f"select cast(occurred_at as date)::varchar from fct_touchpoints where person_key = '{CAROL_EMAIL}' order by 1") == [
         ("2026-10-04",), ("2026-10-23",)]
     assert changed(night, "inc_changed_touchpoints") == {"delivered in a changed file": 1, "person resolved differently": 1}
+    assert changed(night, "inc_touchpoint_files") == {"changed file": 1, "first delivery of a changed id": 1}  # the old click's file
     # both people's rows are recomputed: the visitor key loses its click (and its row), the email key gains two
     assert dict(night.query("select person_key, reason from incremental.inc_changed_people")) == {
         CAROL: "held a changed, moved or removed touchpoint", CAROL_EMAIL: "holds a new or changed touchpoint"}

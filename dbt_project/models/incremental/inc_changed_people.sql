@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('inc_changed_touchpoints') }}
+-- depends_on: {{ ref('inc_touchpoint_files') }}
 -- depends_on: {{ ref('stg_lake__touchpoints') }}
 -- depends_on: {{ ref('stg_lake__identity_map') }}
 -- The people whose rows in the person-level models (int_touchpoints_staged, int_people_activity,
@@ -30,6 +31,7 @@ delivered as (
     from {{ ref('stg_lake__touchpoints') }} as deliveries
     semi join changed using (touchpoint_id)
     left join identity_map on deliveries.source_person_key = identity_map.alias_key
+    {{ touchpoint_files_only('deliveries', previous is not none) }}
 )
 {%- if previous is not none %},
 

@@ -4,15 +4,19 @@
     changed_keys='inc_changed_touchpoints',
 ) }}
 -- depends_on: {{ ref('inc_changed_touchpoints') }}
+-- depends_on: {{ ref('inc_touchpoint_files') }}
 -- depends_on: {{ ref('inc_changed_people') }} (which reads this table as the previous build left it)
 -- One row per touchpoint_id, keyed by the resolved person: a re-delivered export (same vendor
 -- record keys) adds nothing, the first delivery wins (earliest ingestion, then file path, then row
 -- number); an anonymous click, a CRM contact and a survey answer tied together by a click id or
 -- contact id count as one person (identity_map).
 -- Incremental: only the ids of inc_changed_touchpoints, each from every delivery of it in the lake.
-with deliveries as {{ inlined() }} (
-    select * from {{ ref('stg_lake__touchpoints') }}
+-- An incremental build reads only the files of inc_touchpoint_files (every delivery of a changed id
+-- that can come first now): a few rows, computed once; a full build reads the lake in each pass.
+with deliveries as {{ materialized() if is_incremental() else inlined() }} (
+    select * from {{ ref('stg_lake__touchpoints') }} as lake_rows
     {{ changed_keys_only() }}
+    {{ touchpoint_files_only('lake_rows', is_incremental()) }}
 ),
 
 -- ranking only the ids delivered more than once: a window over every delivery would sort them all
