@@ -18,44 +18,50 @@ periods as (
     select distinct activity_period from activity where activity_kind = 'any_touchpoint'
 ),
 
+-- each customer once per breakdown (all; acquisition channel): every count below groups by it
+members as (
+    {%- for name, expression in breakdowns %}
+    select person_key, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period
+    from customers
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
 -- Counted from the members' activity, not from every member in every period: the cohorts' sizes,
 -- each member's active periods from the cohort's on, and each member's first return and last
 -- active offsets, each counted per cohort and offset and joined to the grid of cohorts x periods.
 member_activity as (
     select
         activity.activity_kind,
-        customers.person_key,
-        customers.acquisition_channel,
-        customers.cohort_period,
-        activity.activity_period,
-        {{ dbt.datediff('customers.cohort_period', 'activity.activity_period', period) }} as period_offset,
+        members.person_key,
+        members.breakdown,
+        members.breakdown_value,
+        members.cohort_period,
+        {{ dbt.datediff('members.cohort_period', 'activity.activity_period', period) }} as period_offset,
         coalesce(activity.revenue, 0) as revenue
-    from customers
+    from members
     inner join activity
-        on activity.person_key = customers.person_key
-        and activity.activity_period >= customers.cohort_period
+        on activity.person_key = members.person_key
+        and activity.activity_period >= members.cohort_period
 ),
 
 member_spans as (
     select
         activity_kind,
-        person_key,
-        acquisition_channel,
+        breakdown,
+        breakdown_value,
         cohort_period,
         min(case when period_offset > 0 then period_offset end) as first_return_offset,
         max(period_offset) as last_active_offset
     from member_activity
-    group by activity_kind, person_key, acquisition_channel, cohort_period
+    group by activity_kind, person_key, breakdown, breakdown_value, cohort_period
 ),
 
 cohorts as (
-    {%- for name, expression in breakdowns %}
-    select activity_kinds.activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, customers.cohort_period, count(*) as cohort_size
-    from customers
+    select activity_kinds.activity_kind, members.breakdown, members.breakdown_value, members.cohort_period, count(*) as cohort_size
+    from members
     cross join activity_kinds
     group by 1, 2, 3, 4
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
 grid as (
@@ -68,34 +74,23 @@ grid as (
 ),
 
 active as (
-    {%- for name, expression in breakdowns %}
-    select activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period, period_offset,
+    select activity_kind, breakdown, breakdown_value, cohort_period, period_offset,
         count(*) as active_people, {{ exact_sum('revenue') }} as revenue
     from member_activity
     group by 1, 2, 3, 4, 5
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
 first_returns as (
-    {%- for name, expression in breakdowns %}
-    select activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period,
-        first_return_offset as period_offset, count(*) as people
+    select activity_kind, breakdown, breakdown_value, cohort_period, first_return_offset as period_offset, count(*) as people
     from member_spans
     where first_return_offset is not null
     group by 1, 2, 3, 4, 5
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
 last_actives as (
-    {%- for name, expression in breakdowns %}
-    select activity_kind, '{{ name }}' as breakdown, {{ expression }} as breakdown_value, cohort_period,
-        last_active_offset, count(*) as people
+    select activity_kind, breakdown, breakdown_value, cohort_period, last_active_offset, count(*) as people
     from member_spans
     group by 1, 2, 3, 4, 5
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
 -- members active at this offset or a later one
