@@ -11,24 +11,89 @@ A batch holding any other kind of event (none today) goes through the per-event 
 
 The instance uses it through dagster.yaml (touchline/settings.py writes the storage block), with
 the folders Dagster's default SQLite storage uses, so an existing instance keeps its history.
+
+Connections: Dagster's storage opens a new engine and connection for every write and closes it,
+and the close of a WAL database's last connection checkpoints the log into the file and deletes
+it, with fsyncs: about 10 ms an asset event here (a night's dbt step records some 420 events after
+`dbt build`: 6.4 s). This storage keeps one open connection per database file for the shards
+used last (the index and at most KEPT_SHARDS runs: the UI reads many runs), commits without an
+fsync (`synchronous=NORMAL`: in WAL mode the file stays consistent, and a power loss can lose the
+last events, never corrupt the log) and checkpoints a run's log into its file after each use,
+since Dagster's UI learns of a run's new events by watching that file: about 2.7 ms an event.
 """
 
+import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy
+
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, DagsterEventType
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
 from dagster._serdes import ConfigurableClassData
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+
+KEPT_SHARDS = 8  # run databases whose connection stays open, besides the index
 
 
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._batch = threading.local()  # the index transaction of the batch this thread is writing
+        self._engines: OrderedDict[str, Engine] = OrderedDict()  # by shard, least recently used first
+        self._engines_pid = os.getpid()
         super().__init__(*args, **kwargs)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        """Dagster's `_connect` (one transaction, under the storage's lock) on a kept connection."""
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+                if shard != INDEX_SHARD_NAME:  # the UI watches the run's file, not its log
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _engine(self, shard: str) -> Engine:
+        if self._engines_pid != os.getpid():  # a forked child: the parent's connections are not its own
+            for engine in self._engines.values():
+                engine.dispose(close=False)
+            self._engines.clear()
+            self._engines_pid = os.getpid()
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = sqlalchemy.create_engine(self.conn_string_for_shard(shard), pool_size=1, connect_args={
+                "timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})  # used under _db_lock only
+            sqlalchemy.event.listen(engine, "connect", _commit_without_fsync)
+        self._engines[shard] = engine
+        runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
+        for name in runs[:max(0, len(runs) - KEPT_SHARDS)]:
+            self._engines.pop(name).dispose()
+        return engine
+
+    def _close_connections(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        self._close_connections()  # before Dagster deletes the files
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_connections()
+        super().dispose()
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]) -> "BatchedSqliteEventLogStorage":
@@ -77,3 +142,7 @@ def _batchable(event: EventLogEntry) -> bool:
         return False
     kind = event.dagster_event_type
     return (kind in ASSET_EVENTS and event.get_dagster_event().asset_key is not None) or kind == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+
+
+def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")

@@ -1,12 +1,18 @@
 """The batched SQLite event log (orchestration/event_log.py) records what Dagster's own does."""
 
+import contextlib
+import logging
+import os
+import sqlite3
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.events.log import EventLogEntry
 
-from orchestration.event_log import BatchedSqliteEventLogStorage
+from orchestration.event_log import KEPT_SHARDS, BatchedSqliteEventLogStorage
 from touchline.settings import write_instance_config
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-10-01", end_date="2026-10-06")  # 5 days
@@ -94,3 +100,50 @@ def test_instance_config_uses_it_unless_storage_was_chosen_by_hand(tmp_path: Pat
     kept = yaml.safe_load((tmp_path / "dagster.yaml").read_text())
     assert kept["storage"] == by_hand["storage"]
     assert not {"run_storage", "event_log_storage", "schedule_storage"} & kept.keys()
+
+
+def _log_entry(run_id: str, message: str) -> EventLogEntry:
+    return EventLogEntry(error_info=None, level=logging.INFO, user_message=message, run_id=run_id,
+                         timestamp=time.time(), step_key=None, job_name="j", dagster_event=None)
+
+
+def _open_event_files(base_dir: Path) -> list[str]:
+    return sorted(os.path.basename(os.readlink(fd)) for fd in Path("/proc/self/fd").iterdir()
+                  if os.path.realpath(fd).startswith(str(base_dir)) and os.path.realpath(fd).endswith(".db"))
+
+
+def test_each_runs_events_are_in_its_own_file_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The storage keeps its connections open, yet each run's events are checkpointed into the run's
+    .db file after every write: Dagster's UI follows a running run by watching that file."""
+    write_instance_config(tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "10000")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        job = dg.Definitions(assets=[two_assets], asset_checks=[a_has_rows], jobs=[JOB]).resolve_job_def("j")
+        result = job.execute_in_process(instance=instance, partition_key="2026-10-02")
+        stored = len(instance.all_logs(result.run_id))
+        run_file = Path(instance.event_log_storage.path_for_shard(result.run_id))
+        # immutable=1: SQLite reads the file alone, ignoring its write-ahead log
+        with contextlib.closing(sqlite3.connect(f"file:{run_file}?immutable=1", uri=True)) as con:
+            assert con.execute("select count(*) from event_logs").fetchone()[0] == stored > 10
+
+
+def test_connections_are_kept_for_the_last_runs_only(tmp_path: Path):
+    storage = BatchedSqliteEventLogStorage(str(tmp_path))
+    try:
+        runs = [f"run{i:02d}" for i in range(KEPT_SHARDS + 4)]
+        for run in runs:
+            storage.store_event(_log_entry(run, "first"))
+        open_files = _open_event_files(tmp_path)
+        assert len(open_files) == KEPT_SHARDS + 1  # the index and the last runs written
+        assert "index.db" in open_files and f"{runs[-1]}.db" in open_files and f"{runs[0]}.db" not in open_files
+        storage.store_event(_log_entry(runs[0], "second"))  # an evicted run is opened again
+        assert [e.user_message for e in storage.get_logs_for_run(runs[0])] == ["first", "second"]
+        assert [e.user_message for e in storage.get_logs_for_run(runs[1])] == ["first"]
+
+        storage.wipe()  # closes the files before deleting them: a run written again starts empty
+        assert storage.get_logs_for_run(runs[-1]) == []
+        storage.store_event(_log_entry(runs[-1], "after wipe"))
+        assert [e.user_message for e in storage.get_logs_for_run(runs[-1])] == ["after wipe"]
+    finally:
+        storage.dispose()
+    assert _open_event_files(tmp_path) == []
