@@ -113,6 +113,7 @@ def test_report_json_markdown_and_targets(tmp_path):
     scales[1]["runs"][0]["dbt"] = {"models": 2, "model_seconds": 9.0, "tests": 1, "test_seconds": 1.0,
                                    "slowest": [{"node": "model.touchline.fct_touchpoints", "kind": "model", "seconds": 8.0}],
                                    "commands": [{"command": "dbt build", "seconds": 10.0}, {"command": "dbt docs generate", "seconds": 2.0}]}
+    scales[1]["runs"][0]["stages"] = {**dict.fromkeys(bench.STAGES, 0.0), "dbt": 1000.0, "ingestion": 200.0, "checks": 60.0, "startup": 40.0}
     report = {"started_at": "2026-11-25T10:00:00+00:00", "note": "indicative", "scales": scales,
               "config": {"rss_sample_interval_seconds": 0.2}, "targets": bench.evaluate_targets(scales),
               "machine": {"host": "box", "cpu_model": "cpu", "cores_logical": 2, "ram_bytes": 24 * 2**30, "python": "3.11",
@@ -125,6 +126,10 @@ def test_report_json_markdown_and_targets(tmp_path):
     assert targets[("next night vs full rebuild", "10,000 people x 90 days")]["met"] is True
     assert targets[("next night vs full rebuild", "1,000 people x 90 days")]["met"] is False
     assert targets[("time grows at most 12x per 10x data", "1,000 people x 90 days -> 10,000 people x 90 days")]["met"] is False
+    # a missed time target says where the run's time went: its largest stages, dbt's slowest nodes
+    assert targets[("full rebuild, 10 M touchpoints", "10,000,000 rows read")]["why"] == "dbt 1000.0 s (slowest nodes fct_touchpoints 8.0 s), ingestion 200.0 s, checks 60.0 s"
+    assert targets[("peak memory, 10 M touchpoints", "10,000,000 rows read")]["why"] is None  # met
+    assert targets[("next night vs full rebuild", "1,000 people x 90 days")]["why"].startswith("night: ")
 
     json_path, md_path = bench.write_report(report, tmp_path / "results")
     assert json_path.name == "20261125T100000Z-box.json" and md_path.suffix == ".md"
@@ -134,6 +139,7 @@ def test_report_json_markdown_and_targets(tmp_path):
     assert "the run FAILED (touchline_dbt_assets)" in text and "indicative" in text
     assert "full rebuild: dbt build 10.0 s, dbt docs generate 2.0 s of the step; dbt's own node times" in text
     assert "2 models 9.0 s, 1 tests 1.0 s; slowest fct_touchpoints 8.0 s" in text
+    assert "| full rebuild, 10 M touchpoints | < 45.0 s | 21 min 40 s | **no** | 10,000,000 rows read | dbt 1000.0 s" in text
     assert (tmp_path / "results" / "latest.md").read_text() == text
 
 

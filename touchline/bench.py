@@ -706,27 +706,44 @@ def _nearest(scales: list[dict], rows: int, kind: str = "full") -> dict | None:
     return best if best and abs(math.log(best["rows_read"] / rows)) <= math.log(1.5) else None
 
 
+def time_went(run: dict, top: int = 3) -> str:
+    """Where a run's wall time went, from its measured stages: the largest ones, dbt's slowest nodes."""
+    stages = sorted((run.get("stages") or {}).items(), key=lambda kv: -kv[1])[:top]
+    parts = []
+    for stage, seconds in stages:
+        part = f"{STAGE_LABELS[stage]} {seconds:.1f} s"
+        slowest = (run.get("dbt") or {}).get("slowest") or []
+        if stage == "dbt" and slowest:
+            part += " (slowest nodes " + ", ".join(f"{_node_name(n['node'])} {n['seconds']:.1f} s" for n in slowest[:2]) + ")"
+        parts.append(part)
+    return ", ".join(parts) or "no stage times (the run failed early)"
+
+
 def evaluate_targets(scales: list[dict]) -> list[dict]:
-    def target(name: str, limit: str, measured: str | None, met: bool | None, where: str, projected: bool = False) -> dict:
+    def target(name: str, limit: str, measured: str | None, met: bool | None, where: str, projected: bool = False,
+               why: str | None = None) -> dict:
         return {"target": name, "limit": limit, "measured": measured or "not measured at this scale",
-                "met": met, "projected": projected, "where": where}
+                "met": met, "projected": projected, "where": where, "why": why if met is False else None}
 
     out = []
     for rows, label, seconds_limit, mem_limit in ((TARGET_ROWS_10M, "10 M", 45, 4), (TARGET_ROWS_100M, "100 M", 360, 12)):
         r = _nearest(scales, rows)
         where = f"{r['rows_read']:,} rows read" if r else f"needs a scale near {rows:,} rows"
         out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}",
-                          _duration(r["wall_seconds"]) if r else None, r["wall_seconds"] < seconds_limit if r else None, where))
+                          _duration(r["wall_seconds"]) if r else None, r["wall_seconds"] < seconds_limit if r else None, where,
+                          why=time_went(r) if r else None))
         out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB",
-                          _gib(r["peak_rss_bytes"]) if r else None, r["peak_rss_bytes"] < mem_limit * GiB if r else None, where))
+                          _gib(r["peak_rss_bytes"]) if r else None, r["peak_rss_bytes"] < mem_limit * GiB if r else None, where,
+                          why=f"peak during {STAGE_LABELS.get(r.get('peak_rss_stage') or '', 'an unknown stage')}" if r else None))
     for s in scales:
         full, night = (next((r for r in s["runs"] if r["kind"] == k), None) for k in ("full", "night"))
         if full and night:
             ratio = night["wall_seconds"] / full["wall_seconds"]
             out.append(target("next night vs full rebuild", "< 1/5 (0.20)", f"{ratio:.2f} ({night['wall_seconds']:.0f} s / {full['wall_seconds']:.0f} s)",
-                              ratio < 0.2, s["label"]))
+                              ratio < 0.2, s["label"], why=f"night: {time_went(night)}"))
             if s["days"] >= 365 and full.get("rows_read") and abs(math.log(full["rows_read"] / TARGET_ROWS_10M)) <= math.log(1.5):
-                out.append(target("next night on a year of 10 M", "< 15 s", _duration(night["wall_seconds"]), night["wall_seconds"] < 15, s["label"]))
+                out.append(target("next night on a year of 10 M", "< 15 s", _duration(night["wall_seconds"]), night["wall_seconds"] < 15, s["label"],
+                                  why=time_went(night)))
     fulls = sorted((r["rows_read"], r["wall_seconds"], s["label"])
                    for s in scales for r in s["runs"] if r["kind"] == "full" and r.get("rows_read"))
     for (rows_a, sec_a, label_a), (rows_b, sec_b, label_b) in zip(fulls, fulls[1:], strict=False):
@@ -802,10 +819,11 @@ def markdown(report: dict[str, Any]) -> str:
                 notes.append(f"- {s['label']}, {r['label']}: the run FAILED ({why}); its figures are not those of a good night")
     if notes:
         lines += ["", "### dbt detail and failures", "", *notes]
-    lines += ["", "### Targets (issue 9)", "", "| target | limit | measured | met | where |", "|---|---|---|---|---|"]
+    lines += ["", "### Targets (issue 9)", "", "| target | limit | measured | met | where | where it went, if missed |",
+              "|---|---|---|---|---|---|"]
     for t in report["targets"]:
         met = "-" if t["met"] is None else ("yes" if t["met"] else "**no**") + (" (projected)" if t.get("projected") else "")
-        lines.append(f"| {t['target']} | {t['limit']} | {t['measured']} | {met} | {t['where']} |")
+        lines.append(f"| {t['target']} | {t['limit']} | {t['measured']} | {met} | {t['where']} | {t.get('why') or ''} |")
     lines += ["", "Stages add up to the wall time of the child process: startup (interpreter, imports, Dagster definitions, "
               "dbt manifest check) + Dagster steps + Dagster overhead (run wall minus steps: run creation, planning, "
               "event writes) + report + exit (mart row counts, HTML report). The next night lands one more day of "
