@@ -112,19 +112,31 @@ def _open_event_files(base_dir: Path) -> list[str]:
                   if os.path.realpath(fd).startswith(str(base_dir)) and os.path.realpath(fd).endswith(".db"))
 
 
-def test_each_runs_events_are_in_its_own_file_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """The storage keeps its connections open, yet each run's events are checkpointed into the run's
-    .db file after every write: Dagster's UI follows a running run by watching that file."""
-    write_instance_config(tmp_path / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "10000")
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        job = dg.Definitions(assets=[two_assets], asset_checks=[a_has_rows], jobs=[JOB]).resolve_job_def("j")
-        result = job.execute_in_process(instance=instance, partition_key="2026-10-02")
-        stored = len(instance.all_logs(result.run_id))
-        run_file = Path(instance.event_log_storage.path_for_shard(result.run_id))
-        # immutable=1: SQLite reads the file alone, ignoring its write-ahead log
-        with contextlib.closing(sqlite3.connect(f"file:{run_file}?immutable=1", uri=True)) as con:
-            assert con.execute("select count(*) from event_logs").fetchone()[0] == stored > 10
+def _events_in_file(path: str) -> int:
+    """Events in a run's .db file itself: immutable=1 makes SQLite read the file alone, not its log."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as con:
+        return con.execute("select count(*) from event_logs").fetchone()[0]
+
+
+def test_each_write_reaches_the_runs_file_and_its_watchers(tmp_path: Path):
+    """The storage keeps its connections open, yet every write is checkpointed into the run's .db
+    file at once: Dagster's UI (another process, another storage) follows a running run by watching
+    that file."""
+    writer, reader = BatchedSqliteEventLogStorage(str(tmp_path)), BatchedSqliteEventLogStorage(str(tmp_path))
+    seen: list[str] = []
+    try:
+        writer.store_event(_log_entry("run1", "0"))
+        reader.watch("run1", None, lambda entry, cursor: seen.append(entry.user_message))
+        for i in range(1, 6):
+            writer.store_event(_log_entry("run1", str(i)))  # no read in between: reads checkpoint too
+            assert _events_in_file(writer.path_for_shard("run1")) == i + 1
+        deadline = time.monotonic() + 20
+        while len(seen) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen == ["0", "1", "2", "3", "4", "5"]
+    finally:
+        reader.dispose()
+        writer.dispose()
 
 
 def test_connections_are_kept_for_the_last_runs_only(tmp_path: Path):
