@@ -152,7 +152,6 @@ def _batchable(event: EventLogEntry) -> bool:
     return (kind in ASSET_EVENTS and event.get_dagster_event().asset_key is not None) or kind == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
 
 
-
 def _checkpoint(conn: Connection, shard: str) -> None:
     """The run's log into the run's file. The transaction is committed: a failed checkpoint only
     delays the UI's view of the event (until the next use of the run's file checkpoints it)."""

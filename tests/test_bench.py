@@ -95,21 +95,23 @@ def test_held_back_night_and_raw_scan_count_every_export_row(tmp_path):
 
 
 def test_report_json_markdown_and_targets(tmp_path):
-    def run(kind, wall, rows):
-        return {"kind": kind, "label": "full rebuild" if kind == "full" else "next night", "success": kind == "full",
-                "failed_steps": [] if kind == "full" else ["touchline_dbt_assets"], "failed_checks": [], "error": None,
+    def run(kind, wall, rows, success=True):
+        return {"kind": kind, "label": "full rebuild" if kind == "full" else "next night", "success": success,
+                "failed_steps": [] if success else ["touchline_dbt_assets"], "failed_checks": [], "error": None,
                 "rows_read": rows, "wall_seconds": wall, "rows_per_second": rows / wall, "ingestion_rows_per_second": rows,
                 "cpu_seconds": wall, "peak_rss_bytes": 3 * 2**30, "peak_rss_stage": "dbt",
                 "stages": dict.fromkeys(bench.STAGES, wall / len(bench.STAGES)),
                 "floor": {"seconds": 0.5, "rows_per_second": rows * 2}, "dbt": {}}
 
-    def scale(people, rows, full_wall, night_wall):
+    def scale(people, rows, full_wall, night_wall, full_ok=True):
         gen = {"rows": rows, "files": 10, "bytes": 10**6, "seconds": 1.0, "rows_per_second": rows,
                "night": {"day": "2026-10-31", "files": 1, "bytes": 10**4}}
         return {"label": f"{people:,} people x 90 days", "people": people, "days": 90, "generation": gen,
-                "runs": [run("full", full_wall, rows), run("night", night_wall, rows)]}
+                "runs": [run("full", full_wall, rows, full_ok), run("night", night_wall, rows, full_ok)]}
 
-    scales = [scale(1000, 1_000_000, 100.0, 90.0), scale(10_000, 10_000_000, 1300.0, 12.0)]
+    # the largest scale's full rebuild failed (as a 100 M build did, out of memory in dbt)
+    scales = [scale(1000, 1_000_000, 100.0, 90.0), scale(10_000, 10_000_000, 1300.0, 12.0),
+              scale(100_000, 100_000_000, 1800.0, 900.0, full_ok=False)]
     scales[1]["runs"][0]["dbt"] = {"models": 2, "model_seconds": 9.0, "tests": 1, "test_seconds": 1.0,
                                    "slowest": [{"node": "model.touchline.fct_touchpoints", "kind": "model", "seconds": 8.0}],
                                    "commands": [{"command": "dbt build", "seconds": 10.0}, {"command": "dbt docs generate", "seconds": 2.0}]}
@@ -122,7 +124,14 @@ def test_report_json_markdown_and_targets(tmp_path):
     targets = {(t["target"], t["where"]): t for t in report["targets"]}
     assert targets[("full rebuild, 10 M touchpoints", "10,000,000 rows read")]["met"] is False
     assert targets[("peak memory, 10 M touchpoints", "10,000,000 rows read")]["met"] is True
-    assert targets[("full rebuild, 100 M touchpoints", "needs a scale near 100,000,000 rows")]["met"] is None
+    # a failed build is no full rebuild: not met, its time and peak only "until the run failed"; no
+    # night ratio or growth is computed from it
+    failed = targets[("full rebuild, 100 M touchpoints", "100,000,000 rows read")]
+    assert failed["met"] is False and failed["measured"] == "the run failed after 30 min 0 s"
+    assert failed["why"].startswith("failed: touchline_dbt_assets; ")
+    peak = targets[("peak memory, 100 M touchpoints", "100,000,000 rows read")]
+    assert peak["met"] is None and peak["measured"] == "3.00 GiB until the run failed"  # under 12 GiB, but not a whole run
+    assert not [t for t in report["targets"] if "100,000 people" in t["where"] and t["target"] != "demo generator, 10 M touchpoints"]
     assert targets[("next night vs full rebuild", "10,000 people x 90 days")]["met"] is True
     assert targets[("next night vs full rebuild", "1,000 people x 90 days")]["met"] is False
     assert targets[("time grows at most 12x per 10x data", "1,000 people x 90 days -> 10,000 people x 90 days")]["met"] is False

@@ -729,14 +729,23 @@ def evaluate_targets(scales: list[dict]) -> list[dict]:
     for rows, label, seconds_limit, mem_limit in ((TARGET_ROWS_10M, "10 M", 45, 4), (TARGET_ROWS_100M, "100 M", 360, 12)):
         r = _nearest(scales, rows)
         where = f"{r['rows_read']:,} rows read" if r else f"needs a scale near {rows:,} rows"
+        peak_why = f"peak during {STAGE_LABELS.get(r.get('peak_rss_stage') or '', 'an unknown stage')}" if r else None
+        if r and not r["success"]:  # a failed build is no full rebuild: its time and peak only bound the real ones from below
+            failed = f"failed: {'; '.join(r['failed_steps'] + r['failed_checks']) or 'the run'}"
+            out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}",
+                              f"the run failed after {_duration(r['wall_seconds'])}", False, where, why=f"{failed}; {time_went(r)}"))
+            over = r["peak_rss_bytes"] >= mem_limit * GiB
+            out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB", f"{_gib(r['peak_rss_bytes'])} until the run failed",
+                              False if over else None, where, why=peak_why))
+            continue
         out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}",
                           _duration(r["wall_seconds"]) if r else None, r["wall_seconds"] < seconds_limit if r else None, where,
                           why=time_went(r) if r else None))
         out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB",
                           _gib(r["peak_rss_bytes"]) if r else None, r["peak_rss_bytes"] < mem_limit * GiB if r else None, where,
-                          why=f"peak during {STAGE_LABELS.get(r.get('peak_rss_stage') or '', 'an unknown stage')}" if r else None))
+                          why=peak_why))
     for s in scales:
-        full, night = (next((r for r in s["runs"] if r["kind"] == k), None) for k in ("full", "night"))
+        full, night = (next((r for r in s["runs"] if r["kind"] == k and r["success"]), None) for k in ("full", "night"))
         if full and night:
             ratio = night["wall_seconds"] / full["wall_seconds"]
             out.append(target("next night vs full rebuild", "< 1/5 (0.20)", f"{ratio:.2f} ({night['wall_seconds']:.0f} s / {full['wall_seconds']:.0f} s)",
@@ -745,7 +754,7 @@ def evaluate_targets(scales: list[dict]) -> list[dict]:
                 out.append(target("next night on a year of 10 M", "< 15 s", _duration(night["wall_seconds"]), night["wall_seconds"] < 15, s["label"],
                                   why=time_went(night)))
     fulls = sorted((r["rows_read"], r["wall_seconds"], s["label"])
-                   for s in scales for r in s["runs"] if r["kind"] == "full" and r.get("rows_read"))
+                   for s in scales for r in s["runs"] if r["kind"] == "full" and r["success"] and r.get("rows_read"))
     for (rows_a, sec_a, label_a), (rows_b, sec_b, label_b) in zip(fulls, fulls[1:], strict=False):
         if rows_b <= rows_a:
             continue
