@@ -150,6 +150,9 @@ def test_report_json_markdown_and_targets(tmp_path):
     assert "2 models 9.0 s, 1 tests 1.0 s; slowest fct_touchpoints 8.0 s" in text
     assert "| full rebuild, 10 M touchpoints | < 45.0 s | 21 min 40 s | **no** | 10,000,000 rows read | dbt 1000.0 s" in text
     assert (tmp_path / "results" / "latest.md").read_text() == text
+    # a run that failed before any step (no failed step or check) is named by its error's last line
+    crashed = {**scales[2]["runs"][0], "failed_steps": [], "error": "Traceback (most recent call last):\n  ...\nOSError: disk full\n"}
+    assert "the run FAILED (OSError: disk full);" in bench.markdown({**report, "scales": [{**scales[2], "runs": [crashed]}]})
 
 
 def test_a_work_folder_the_bench_did_not_make_is_never_deleted(tmp_path):

@@ -706,13 +706,19 @@ def _nearest(scales: list[dict], rows: int, kind: str = "full") -> dict | None:
     return best if best and abs(math.log(best["rows_read"] / rows)) <= math.log(1.5) else None
 
 
+def _failure(run: dict) -> str:
+    """What failed in a run: its failed steps and checks, else the last line of its error."""
+    error_lines = (run.get("error") or "").strip().splitlines()
+    return "; ".join(run["failed_steps"] + run["failed_checks"]) or (error_lines[-1] if error_lines else "the run")
+
+
 def time_went(run: dict, top: int = 3) -> str:
     """Where a run's wall time went, from its measured stages: the largest ones, dbt's slowest nodes."""
     stages = sorted((run.get("stages") or {}).items(), key=lambda kv: -kv[1])[:top]
+    slowest = (run.get("dbt") or {}).get("slowest") or []
     parts = []
     for stage, seconds in stages:
         part = f"{STAGE_LABELS[stage]} {seconds:.1f} s"
-        slowest = (run.get("dbt") or {}).get("slowest") or []
         if stage == "dbt" and slowest:
             part += " (slowest nodes " + ", ".join(f"{_node_name(n['node'])} {n['seconds']:.1f} s" for n in slowest[:2]) + ")"
         parts.append(part)
@@ -728,22 +734,23 @@ def evaluate_targets(scales: list[dict]) -> list[dict]:
     out = []
     for rows, label, seconds_limit, mem_limit in ((TARGET_ROWS_10M, "10 M", 45, 4), (TARGET_ROWS_100M, "100 M", 360, 12)):
         r = _nearest(scales, rows)
-        where = f"{r['rows_read']:,} rows read" if r else f"needs a scale near {rows:,} rows"
-        peak_why = f"peak during {STAGE_LABELS.get(r.get('peak_rss_stage') or '', 'an unknown stage')}" if r else None
-        if r and not r["success"]:  # a failed build is no full rebuild: its time and peak only bound the real ones from below
-            failed = f"failed: {'; '.join(r['failed_steps'] + r['failed_checks']) or 'the run'}"
-            out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}",
-                              f"the run failed after {_duration(r['wall_seconds'])}", False, where, why=f"{failed}; {time_went(r)}"))
-            over = r["peak_rss_bytes"] >= mem_limit * GiB
-            out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB", f"{_gib(r['peak_rss_bytes'])} until the run failed",
-                              False if over else None, where, why=peak_why))
+        if r is None:
+            where = f"needs a scale near {rows:,} rows"
+            out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}", None, None, where))
+            out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB", None, None, where))
             continue
-        out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}",
-                          _duration(r["wall_seconds"]) if r else None, r["wall_seconds"] < seconds_limit if r else None, where,
-                          why=time_went(r) if r else None))
-        out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB",
-                          _gib(r["peak_rss_bytes"]) if r else None, r["peak_rss_bytes"] < mem_limit * GiB if r else None, where,
-                          why=peak_why))
+        wall, peak, over = _duration(r["wall_seconds"]), _gib(r["peak_rss_bytes"]), r["peak_rss_bytes"] >= mem_limit * GiB
+        if r["success"]:
+            time_measured, time_met, time_why = wall, r["wall_seconds"] < seconds_limit, time_went(r)
+            peak_measured, peak_met = peak, not over
+        else:  # a failed build is no full rebuild: its time and peak only bound the real ones from below
+            time_measured, time_met, time_why = f"the run failed after {wall}", False, f"failed: {_failure(r)}; {time_went(r)}"
+            peak_measured, peak_met = f"{peak} until the run failed", False if over else None
+        where = f"{r['rows_read']:,} rows read"
+        out.append(target(f"full rebuild, {label} touchpoints", f"< {_duration(seconds_limit)}", time_measured, time_met, where,
+                          why=time_why))
+        out.append(target(f"peak memory, {label} touchpoints", f"< {mem_limit} GiB", peak_measured, peak_met, where,
+                          why=f"peak during {STAGE_LABELS.get(r.get('peak_rss_stage') or '', 'an unknown stage')}"))
     for s in scales:
         full, night = (next((r for r in s["runs"] if r["kind"] == k and r["success"]), None) for k in ("full", "night"))
         if full and night:
@@ -824,8 +831,7 @@ def markdown(report: dict[str, Any]) -> str:
                 notes.append(f"- {s['label']}, {r['label']}: {cmd}dbt's own node times (2 threads, summed): "
                              f"{d['models']} models {d['model_seconds']:.1f} s, {d['tests']} tests {d['test_seconds']:.1f} s; slowest {slow}")
             if not r["success"]:
-                why = "; ".join(r["failed_steps"] + r["failed_checks"]) or (r["error"] or "").strip().splitlines()[-1:]
-                notes.append(f"- {s['label']}, {r['label']}: the run FAILED ({why}); its figures are not those of a good night")
+                notes.append(f"- {s['label']}, {r['label']}: the run FAILED ({_failure(r)}); its figures are not those of a good night")
     if notes:
         lines += ["", "### dbt detail and failures", "", *notes]
     lines += ["", "### Targets (issue 9)", "", "| target | limit | measured | met | where | where it went, if missed |",
