@@ -119,7 +119,9 @@
     (with its changed-keys filter). DuckDB materializes such a CTE by default, copying every row and
     column the select returns before the query runs (int_touchpoints_staged at 9.3 M touchpoints:
     102 s materialized, 26 s inlined, the model's SQL alone in DuckDB); reading the table again is
-    cheaper. Spark inlines CTEs anyway. -#}
+    cheaper. The copy also counts against DuckDB's memory cap: at 9.3 M touchpoints, under a cap of
+    150 MB, int_funnel_person_stages ran out of memory with its people copied and fit with them
+    inlined. Spark inlines CTEs anyway. -#}
 {% macro inlined() -%}
     {{ return(adapter.dispatch('inlined', 'touchline')()) }}
 {%- endmacro %}

@@ -9,7 +9,8 @@
 -- is a run of consecutive touchpoints of one channel; otherwise a step is one touchpoint.
 -- Incremental per person (inc_changed_people): every transform works within one journey.
 {%- set transforms = attribution_transforms() %}
-with journeys as (
+-- read three times: in a full build read from the table each time, not copied first (macros/dialect.sql: inlined)
+with journeys as {{ materialized() if is_incremental() else inlined() }} (
     select * from {{ ref('int_attribution_journeys') }}
     {{ changed_keys_only() }}
 ),
@@ -40,6 +41,13 @@ steps as (
     group by journey_id, step_position
 ),
 
+-- an aggregate over the steps, not a window over every touchpoint of every journey
+step_counts as (
+    select journey_id, max(step_position) as step_count
+    from steps
+    group by journey_id
+),
+
 final as (
     select
         journeys.journey_id,
@@ -52,7 +60,7 @@ final as (
         journeys.campaign_id,
         journeys.campaign_name,
         transformed.step_position,
-        max(transformed.step_position) over (partition by journeys.journey_id) as step_count,
+        step_counts.step_count,
         steps.touches_in_step,
         steps.step_at
     from transformed
@@ -62,6 +70,7 @@ final as (
     inner join steps
         on transformed.journey_id = steps.journey_id
         and transformed.step_position = steps.step_position
+    inner join step_counts on transformed.journey_id = step_counts.journey_id
 )
 
 select * from final

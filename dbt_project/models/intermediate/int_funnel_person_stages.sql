@@ -16,7 +16,8 @@ with touchpoints as (
     {{ changed_keys_only() }}
 ),
 
-people as (
+-- read twice: in a full build read from the table each time, not copied first (macros/dialect.sql: inlined)
+people as {{ materialized() if is_incremental() else inlined() }} (
     select
         person_key,
         first_touch_at as entry_at,
@@ -43,21 +44,29 @@ stage_firsts as (
     group by touchpoints.person_key, touchpoints.funnel_stage_order
 ),
 
+-- a stage is reached when it or any later stage was: an aggregate over the few stages at or below
+-- each reached one (a hash aggregate, which spills), not a window over every person x stage
+stage_reached as (
+    select
+        stage_firsts.person_key,
+        stages.stage_order,
+        min(stage_firsts.first_at) as reached_at
+    from stage_firsts
+    inner join stages on stage_firsts.stage_order >= stages.stage_order
+    group by stage_firsts.person_key, stages.stage_order
+),
+
 reached as (
     select
         people.*,
         stages.journey_stage,
         stages.stage_order,
-        min(stage_firsts.first_at) over (
-            partition by people.person_key
-            order by stages.stage_order desc
-            rows between unbounded preceding and current row
-        ) as reached_at
+        stage_reached.reached_at
     from people
     cross join stages
-    left join stage_firsts
-        on people.person_key = stage_firsts.person_key
-        and stages.stage_order = stage_firsts.stage_order
+    left join stage_reached
+        on people.person_key = stage_reached.person_key
+        and stages.stage_order = stage_reached.stage_order
 ),
 
 final as (
