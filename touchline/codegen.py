@@ -69,8 +69,9 @@ def fct_touchpoints_yaml() -> str:
     for c in schema.touchpoint_columns():
         entry: dict = {"name": c.name, "description": c.description, "data_type": _dbt_type(c)}
         tests = _column_tests(c)
-        if c.name == "touchpoint_id":
-            tests.insert(0, "unique")
+        if c.name == "touchpoint_id":  # in an incremental build, the ids it changed (macros/test_unique_changed.sql)
+            tests.insert(0, {"unique_changed": {"name": "unique_fct_touchpoints_touchpoint_id",
+                                                "arguments": {"changed_keys": "ref('inc_changed_touchpoints')"}}})
         if c.name in PEOPLE_KEYS:  # every person a touchpoint names is in dim_people
             tests.append({"relationships": {"arguments": {"to": "ref('dim_people')", "field": "person_key"}}})
         if tests:

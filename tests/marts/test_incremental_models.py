@@ -16,6 +16,7 @@ table of whole pipeline runs).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -174,6 +175,40 @@ def test_without_a_window_only_what_changed_is_recomputed(zone):
     again = zone.build()  # so nothing is recomputed
     assert_same_as_full_rebuild(again)
     assert changed(again, "inc_changed_files") == {} and changed(again, "inc_changed_touchpoints") == {}
+
+
+UNIQUE_TESTS = ("unique_int_touchpoints_resolved_touchpoint_id", "unique_fct_touchpoints_touchpoint_id")
+
+
+def test_a_night_checks_the_uniqueness_of_the_ids_it_changed(zone, tmp_path):
+    """macros/test_unique_changed.sql: an incremental build counts the ids of its change set over
+    the whole table; the rest was unique when it was published. A whole build (an empty change set,
+    or --full-refresh) counts every id."""
+    write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
+    zone.ingest()
+    night = zone.build()
+    [(new_id,)] = night.query("select touchpoint_id from incremental.inc_changed_touchpoints")
+    [(old_id,)] = night.query(f"select min(touchpoint_id) from int_touchpoints_resolved where touchpoint_id <> '{new_id}'")
+
+    def failing(duplicate: str, *, empty_change_set: bool = False, full_refresh: bool = False) -> set[str]:
+        """The uniqueness tests that fail on a copy of the night with one row of `duplicate` twice."""
+        warehouse = tmp_path / f"{duplicate[:8]}-{empty_change_set}-{full_refresh}.duckdb"
+        shutil.copyfile(night.incremental, warehouse)
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(f"insert into int_touchpoints_resolved select * from int_touchpoints_resolved where touchpoint_id = '{duplicate}'")
+            if empty_change_set:
+                con.execute("delete from incremental.inc_changed_touchpoints")
+        # `dbt test` has no --full-refresh; in `dbt build` a failed test would skip the view's
+        command = ["build", "--select", UNIQUE_TESTS[0], "--full-refresh"] if full_refresh else ["test", "--select", *UNIQUE_TESTS]
+        out = run_dbt(zone.root, {DBT_WAREHOUSE_ENV: str(warehouse), "TOUCHLINE_LAKE": str(zone.lake)}, *command, check=False)
+        ran = {name for name in UNIQUE_TESTS if re.search(rf"(PASS|FAIL 1) {name}\b", out)}
+        assert ran == set(command[2:]) - {"--full-refresh"}, out[-3000:]
+        return {name for name in UNIQUE_TESTS if re.search(rf"FAIL 1 {name}\b", out)}
+
+    assert failing(new_id) == set(UNIQUE_TESTS)  # a changed id twice: found, in the table and its view
+    assert failing(old_id) == set()  # an id no build changed is not grouped again
+    assert failing(old_id, empty_change_set=True) == set(UNIQUE_TESTS)
+    assert failing(old_id, full_refresh=True) == {UNIQUE_TESTS[0]}
 
 
 def test_a_redelivered_file_replaces_its_rows_removed_rows_go(zone):
