@@ -15,6 +15,7 @@ table of whole pipeline runs).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -29,7 +30,7 @@ from ingestion.contracts import load_contracts
 from ingestion.run import ingest, resolve_identities
 from tests.helpers import SALT, person_key, run_dbt, write_export
 from tests.test_faults_end_to_end import published_relations
-from tests.test_pipeline_end_to_end import BOB, CAROL, tiny_landing
+from tests.test_pipeline_end_to_end import ALICE, BOB, CAROL, tiny_landing
 from touchline.settings import DBT_WAREHOUSE_ENV
 
 SELECT = ["+inc_lake_files", "+load_log"]  # the incremental models, what they read, and the ledger built after them
@@ -177,40 +178,84 @@ def test_without_a_window_only_what_changed_is_recomputed(zone):
     assert changed(again, "inc_changed_files") == {} and changed(again, "inc_changed_touchpoints") == {}
 
 
+CHECKS = itertools.count()  # numbers the warehouse copies of failing_tests
+
+
+def failing_tests(zone: Zone, night: Night, tests: tuple[str, ...], *changes: str, full_refresh: bool = False) -> set[str]:
+    """Of the dbt tests `tests`, those that fail on a copy of the night's warehouse after the SQL
+    statements `changes`. With full_refresh, the first test alone, in a `dbt build --full-refresh`
+    (`dbt test` has no --full-refresh; in `dbt build` a failed test would skip what is built after it)."""
+    warehouse = zone.builds / f"{night.incremental.parent.name}-check-{next(CHECKS)}.duckdb"
+    shutil.copyfile(night.incremental, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for sql in changes:
+            con.execute(sql)
+    selected = tests[:1] if full_refresh else tests
+    command = ["build", "--full-refresh"] if full_refresh else ["test"]
+    out = run_dbt(zone.root, {DBT_WAREHOUSE_ENV: str(warehouse), "TOUCHLINE_LAKE": str(zone.lake)},
+                  *command, "--select", *selected, check=False)
+    ran = {name for name in tests if re.search(rf"(PASS|FAIL \d+) {name}\b", out)}
+    assert ran == set(selected), out[-3000:]
+    return {name for name in tests if re.search(rf"FAIL \d+ {name}\b", out)}
+
+
+def a_night_with_a_new_order_of_bob(zone: Zone) -> Night:
+    write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
+    zone.ingest()
+    return zone.build()
+
+
 UNIQUE_TESTS = ("unique_int_touchpoints_resolved_touchpoint_id", "unique_fct_touchpoints_touchpoint_id")
 
 
-def test_a_night_checks_the_uniqueness_of_the_ids_it_changed(zone, tmp_path):
+def test_a_night_checks_the_uniqueness_of_the_ids_it_changed(zone):
     """macros/test_unique_changed.sql: an incremental build counts the ids of its change set over
     the whole table; the rest was unique when it was published. A whole build (an empty change set,
     or --full-refresh) counts every id."""
-    write_export(zone.landing, "shopify_orders", "2026-10-21", [order("#4", "bob@example.com", "2026-10-21", "30.00")])
-    zone.ingest()
-    night = zone.build()
+    night = a_night_with_a_new_order_of_bob(zone)
     [(new_id,)] = night.query("select touchpoint_id from incremental.inc_changed_touchpoints")
     [(old_id,)] = night.query(f"select min(touchpoint_id) from int_touchpoints_resolved where touchpoint_id <> '{new_id}'")
 
-    def failing(duplicate: str, *, empty_change_set: bool = False, full_refresh: bool = False) -> set[str]:
-        """The uniqueness tests that fail on a copy of the night with one row of `duplicate` twice."""
-        warehouse = tmp_path / f"{duplicate[:8]}-{empty_change_set}-{full_refresh}.duckdb"
-        shutil.copyfile(night.incremental, warehouse)
-        with duckdb.connect(str(warehouse)) as con:
-            con.execute(f"insert into int_touchpoints_resolved select * from int_touchpoints_resolved where touchpoint_id = '{duplicate}'")
-            if empty_change_set:
-                con.execute("delete from incremental.inc_changed_touchpoints")
-        # `dbt test` has no --full-refresh; in `dbt build` a failed test would skip the view's
-        selected = UNIQUE_TESTS[:1] if full_refresh else UNIQUE_TESTS
-        command = ["build", "--full-refresh"] if full_refresh else ["test"]
-        out = run_dbt(zone.root, {DBT_WAREHOUSE_ENV: str(warehouse), "TOUCHLINE_LAKE": str(zone.lake)},
-                      *command, "--select", *selected, check=False)
-        ran = {name for name in UNIQUE_TESTS if re.search(rf"(PASS|FAIL 1) {name}\b", out)}
-        assert ran == set(selected), out[-3000:]
-        return {name for name in UNIQUE_TESTS if re.search(rf"FAIL 1 {name}\b", out)}
+    def twice(touchpoint_id: str) -> str:
+        return f"insert into int_touchpoints_resolved select * from int_touchpoints_resolved where touchpoint_id = '{touchpoint_id}'"
 
-    assert failing(new_id) == set(UNIQUE_TESTS)  # a changed id twice: found, in the table and its view
-    assert failing(old_id) == set()  # an id no build changed is not grouped again
-    assert failing(old_id, empty_change_set=True) == set(UNIQUE_TESTS)
-    assert failing(old_id, full_refresh=True) == {UNIQUE_TESTS[0]}
+    empty_change_set = "delete from incremental.inc_changed_touchpoints"
+    assert failing_tests(zone, night, UNIQUE_TESTS, twice(new_id)) == set(UNIQUE_TESTS)  # found, in the table and its view
+    assert failing_tests(zone, night, UNIQUE_TESTS, twice(old_id)) == set()  # an id no build changed is not grouped again
+    assert failing_tests(zone, night, UNIQUE_TESTS, twice(old_id), empty_change_set) == set(UNIQUE_TESTS)
+    assert failing_tests(zone, night, UNIQUE_TESTS, twice(old_id), full_refresh=True) == {UNIQUE_TESTS[0]}
+
+
+PERSON_TESTS = {  # the per-person models' uniqueness tests -> their table
+    "unique_int_people_activity_person_key": "int_people_activity",
+    "unique_combination_int_funnel_person_stages_person_key__journey_stage": "int_funnel_person_stages",
+    "unique_combination_int_attribution_journeys_journey_id__touchpoint_id": "int_attribution_journeys",
+}
+
+
+def test_a_night_checks_the_uniqueness_of_the_people_it_changed(zone):
+    """The same for the models kept per person (changed_keys inc_changed_people, key person_key):
+    the combinations that the changed people's rows hold are counted over the whole table, also
+    where person_key is not one of the columns (a journey row of a changed person duplicating an
+    unchanged person's)."""
+    night = a_night_with_a_new_order_of_bob(zone)
+    assert night.query("select person_key from incremental.inc_changed_people") == [(BOB,)]
+    tests = tuple(PERSON_TESTS)
+
+    def twice(person: str) -> list[str]:
+        """One row of `person` in each table, inserted again."""
+        return [f"insert into {table} select * from {table} where person_key = '{person}' limit 1" for table in PERSON_TESTS.values()]
+
+    for table in PERSON_TESTS.values():  # each table has rows of both
+        assert night.query(f"select count(distinct person_key) from {table} where person_key in ('{BOB}', '{ALICE}')") == [(2,)], table
+    assert failing_tests(zone, night, tests, *twice(BOB)) == set(tests)  # a changed person's row twice
+    assert failing_tests(zone, night, tests, *twice(ALICE)) == set()  # nobody changed Alice's rows
+    assert failing_tests(zone, night, tests, *twice(ALICE), "delete from incremental.inc_changed_people") == set(tests)
+    # Bob's journey row copied to Alice: the copy is an unchanged person's row, the original a changed one's
+    journeys = "unique_combination_int_attribution_journeys_journey_id__touchpoint_id"
+    copied = f"insert into int_attribution_journeys select * replace ('{ALICE}' as person_key) from int_attribution_journeys where person_key = '{BOB}' limit 1"
+    assert failing_tests(zone, night, (journeys,), copied) == {journeys}
+    assert failing_tests(zone, night, tests, *twice(ALICE), full_refresh=True) == {tests[0]}
 
 
 def test_a_redelivered_file_replaces_its_rows_removed_rows_go(zone):
