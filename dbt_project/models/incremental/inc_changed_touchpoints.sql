@@ -23,7 +23,8 @@ delivered as (
 )
 {%- if previous is not none %},
 
-identity_map as (
+-- read twice: from the lake each time, not copied first (macros/dialect.sql: inlined)
+identity_map as {{ inlined() }} (
     select * from {{ ref('stg_lake__identity_map') }}
 ),
 
@@ -39,13 +40,22 @@ first_delivery_moved as (
     semi join changed_files using (source_file)
 ),
 
+-- the person and the referrer, each compared where it can differ: the referrer only on the rows
+-- that name one (about 1 in 1,000; without a referrer key both are null), so that only the
+-- person's join probes every previous row (int_touchpoints_resolved resolves them the same way)
 resolved_differently as (
     select previous.touchpoint_id, 'person resolved differently' as reason
     from {{ previous }} as previous
-    left join identity_map as person_map on previous.source_person_key = person_map.alias_key
-    left join identity_map as referrer_map on previous.source_referrer_person_key = referrer_map.alias_key
-    where previous.person_key is distinct from coalesce(person_map.person_key, previous.source_person_key)
-        or previous.referrer_person_key is distinct from coalesce(referrer_map.person_key, previous.source_referrer_person_key)
+    left join identity_map on previous.source_person_key = identity_map.alias_key
+    where previous.person_key is distinct from coalesce(identity_map.person_key, previous.source_person_key)
+
+    union all
+
+    select previous.touchpoint_id, 'person resolved differently' as reason
+    from {{ previous }} as previous
+    left join identity_map on previous.source_referrer_person_key = identity_map.alias_key
+    where (previous.source_referrer_person_key is not null or previous.referrer_person_key is not null)
+        and previous.referrer_person_key is distinct from coalesce(identity_map.person_key, previous.source_referrer_person_key)
 )
 {%- endif %}
 
