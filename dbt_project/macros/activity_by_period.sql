@@ -9,7 +9,7 @@ activity_kinds as (
 ),
 
 activity as (
-    select activity_kind, person_key, activity_period, revenue
+    select activity_kind, person_key, activity_period, revenue, previous_active_period, next_active_period
     from {{ ref('int_people_periods') }}
     where period_grain = '{{ period }}'
 )

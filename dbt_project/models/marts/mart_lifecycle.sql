@@ -22,19 +22,18 @@ last_period as (
     select max(period_number) as period_number from periods
 ),
 
+-- the numbers of each active period and of the person's previous and next one (int_people_periods)
 active_periods as (
     select
         activity.activity_kind,
         activity.person_key,
         periods.period_number,
-        lag(periods.period_number) over (
-            partition by activity.activity_kind, activity.person_key order by periods.period_number
-        ) as previous_active,
-        lead(periods.period_number) over (
-            partition by activity.activity_kind, activity.person_key order by periods.period_number
-        ) as next_active
+        previous_periods.period_number as previous_active,
+        next_periods.period_number as next_active
     from activity
     inner join periods on activity.activity_period = periods.period_start
+    left join periods as previous_periods on activity.previous_active_period = previous_periods.period_start
+    left join periods as next_periods on activity.next_active_period = next_periods.period_start
 ),
 
 -- new / returning / resurrecting in each active period; dormant in the period after an active one
