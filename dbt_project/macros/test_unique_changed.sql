@@ -41,12 +41,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- `- unique_changed: {arguments: {changed_keys: "ref('inc_changed_touchpoints')"}}` on the key
-    column of an incremental model (or of a view of one) with that change set. Nulls are not
-    counted, as in dbt's unique. -#}
-{% test unique_changed(model, column_name, changed_keys) %}
+{#- `- unique_changed: {arguments: {changed_keys: "ref('inc_changed_touchpoints')"}}` on a column
+    of an incremental model (or of a view of one) with that change set; `key: <its unique_key>`
+    when that is another column. Nulls are not counted, as in dbt's unique. -#}
+{% test unique_changed(model, column_name, changed_keys, key=none) %}
 select {{ column_name }}, count(*) as n
-from ({{ rows_to_count(model, [column_name], changed_keys, column_name) }}) as checked
+from ({{ rows_to_count(model, [column_name], changed_keys, key or column_name) }}) as checked
 where {{ column_name }} is not null
 group by {{ column_name }}
 having count(*) > 1

@@ -21,6 +21,7 @@ ASSETS = {
     "load_log", "quarantine",
     "incremental/inc_changed_files", "incremental/inc_changed_touchpoints", "incremental/inc_changed_ad_spend", "incremental/inc_lake_files",
     "incremental/inc_changed_people", "incremental/inc_touchpoint_files", "incremental/inc_build", "incremental/inc_lake_file_versions", "int_people_activity", "int_people_periods",
+    "int_survey_answers",
     "int_ad_spend_deduplicated",
     "int_touchpoints_resolved", "int_touchpoints_staged", "int_referrals_by_code",
     "int_funnel_person_stages", "mart_stage_funnel_trend",

@@ -5,6 +5,7 @@
 -- depends_on: {{ ref('int_funnel_person_stages') }}
 -- depends_on: {{ ref('int_people_activity') }}
 -- depends_on: {{ ref('int_people_periods') }}
+-- depends_on: {{ ref('int_survey_answers') }}
 -- depends_on: {{ ref('int_attribution_paths') }}
 -- The file versions this build read: the next incremental build compares the lake with it
 -- (inc_changed_files). Built last, after the incremental models that applied the change sets: a

@@ -8,49 +8,21 @@
     ('acquisition_channel', "coalesce(acquisition_channel, '(none)')"),
 ] %}
 
-with touchpoints as {{ inlined() }} (
-    select * from {{ ref('int_touchpoints_staged') }}
-),
-
-stages as (
-    select * from {{ ref('journey_stages') }}
+-- the answers with their respondent's journey up to them (int_survey_answers, kept per person)
+with answers as (
+    select * from {{ ref('int_survey_answers') }}
 ),
 
 people as (
     select person_key, acquisition_channel from {{ ref('dim_people') }}
 ),
 
-answers as (
-    select touchpoint_id, person_key, occurred_at, score, score_scale, campaign_name as touchpoint_asked
-    from touchpoints
-    where touchpoint_type = 'survey_response' and score is not null
-),
-
--- the respondent's journey up to the answer (survey answers themselves excluded): the furthest
--- stage reached and the channel of the latest touchpoint
-context as (
-    select
-        answers.touchpoint_id,
-        max(earlier_touch.funnel_stage_order) as stage_order_at_response,
-        {{ last_row(['earlier_touch.occurred_at', 'earlier_touch.touchpoint_id'], ['earlier_touch.channel']) }} as last_touch
-    from answers
-    inner join touchpoints as earlier_touch
-        on earlier_touch.person_key = answers.person_key
-        and earlier_touch.occurred_at <= answers.occurred_at
-        and earlier_touch.touchpoint_type <> 'survey_response'
-    group by answers.touchpoint_id
-),
-
 enriched as (
     select
         answers.*,
         {{ dbt.date_trunc(period, 'answers.occurred_at') }} as response_period,
-        stages.journey_stage as stage_at_response,
-        context.last_touch.channel as last_touch_channel,
         people.acquisition_channel
     from answers
-    left join context on answers.touchpoint_id = context.touchpoint_id
-    left join stages on context.stage_order_at_response = stages.stage_order
     left join people on answers.person_key = people.person_key
 ),
 
