@@ -26,7 +26,7 @@ ASSETS = {
     "int_touchpoints_resolved", "int_touchpoints_staged", "int_referrals_by_code",
     "int_funnel_person_stages", "mart_stage_funnel_trend",
     "fct_touchpoints", "fct_ad_spend", "dim_people", "mart_stage_funnel", "mart_retention_cohorts", "mart_survey_scores", "mart_lifecycle",
-    "int_attribution_conversions", "int_attribution_journeys", "int_attribution_paths",
+    "int_attribution_conversions", "int_attribution_journeys", "int_attribution_paths", "int_attribution_journey_paths",
     "mart_attribution_paths", "mart_attribution_markov", "mart_channel_attribution", "mart_channel_performance",
     "int_referrals", "int_referral_generations", "mart_referral_chains", "mart_referral_attribution", "mart_referral_program",
     "warehouse/published", "quality/ingestion_report",

@@ -7,6 +7,7 @@
 -- depends_on: {{ ref('int_people_periods') }}
 -- depends_on: {{ ref('int_survey_answers') }}
 -- depends_on: {{ ref('int_attribution_paths') }}
+-- depends_on: {{ ref('int_attribution_journey_paths') }}
 -- The file versions this build read: the next incremental build compares the lake with it
 -- (inc_changed_files). Built last, after the incremental models that applied the change sets: a
 -- build that fails before it (or a subset build without it) leaves the previous version, so the

@@ -6,8 +6,9 @@
 -- depends_on: {{ ref('inc_changed_people') }}
 -- One row per person, activity kind and period in which the person was active: 'any_touchpoint'
 -- (any touchpoint) or 'purchase' (a purchase), with the period's purchase revenue in the reporting
--- currency and the person's previous and next period of that kind (null if none). For each period grain the period marts use (vars lifecycle_period, retention_period,
--- referral_period: column period_grain), so that they read people's periods, not every touchpoint.
+-- currency and the person's previous and next period of that kind (null if none). For each period
+-- grain the period marts use (vars lifecycle_period, retention_period, referral_period: column
+-- period_grain), so that they read people's periods, not every touchpoint.
 -- Incremental: only the people of inc_changed_people (a person's rows depend on their own
 -- touchpoints alone).
 {%- set grains = [var('lifecycle_period'), var('retention_period'), var('referral_period')] | unique | list %}

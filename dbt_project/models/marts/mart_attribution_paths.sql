@@ -1,40 +1,15 @@
 -- Path summary: one row per period and transformed path (channels of its steps, ' > ' between
 -- them): converting and non-converting journeys and the conversions' revenue. Conversions with
 -- no eligible touchpoint have the path '(none)'. The Markov model (mart_attribution_markov) is
--- computed from this table. Under the frequency transform each step is labelled with its
--- number of touchpoints, e.g. 'email(2) > paid_search(1)'.
-{%- set transform_names = attribution_transforms() | map(attribute=0) | list %}
-with paths as (
-    select * from {{ ref('int_attribution_paths') }}
+-- computed from this table. The journeys' paths are int_attribution_journey_paths (kept per
+-- person); under the frequency transform each step is labelled with its number of touchpoints,
+-- e.g. 'email(2) > paid_search(1)'.
+with journeys as (
+    select * from {{ ref('int_attribution_journey_paths') }}
 ),
 
 conversions as (
     select * from {{ ref('int_attribution_conversions') }}
-),
-
-steps as (
-    select
-        journey_id,
-        any_value(is_conversion) as is_conversion,
-        any_value(journey_end_at) as journey_end_at,
-        step_position,
-        any_value(channel) as channel,
-        count(*) as touches_in_step
-    from paths
-    group by journey_id, step_position
-),
-
-journeys as (
-    select
-        journey_id,
-        any_value(is_conversion) as is_conversion,
-        any_value(journey_end_at) as journey_end_at,
-        {{ list_ordered('channel', 'step_position') }} as path_channels,
-        {{ string_agg_ordered(
-            "channel || '(' || touches_in_step || ')'" if 'frequency' in transform_names else 'channel',
-            "' > '", 'step_position') }} as path
-    from steps
-    group by journey_id
 ),
 
 with_value as (
