@@ -699,11 +699,21 @@ def run(config: BenchConfig, log: Log = print) -> tuple[dict[str, Any], Path, Pa
 # Targets and the report
 
 
+def _distance(rows: int, target: int) -> float:
+    """How far `rows` is from `target`, as a factor (log scale)."""
+    return abs(math.log(rows / target))
+
+
+def _near(rows: int, target: int) -> bool:
+    """Within a factor 1.5 of `target`: close enough to count as measured at that scale."""
+    return _distance(rows, target) <= math.log(1.5)
+
+
 def _nearest(scales: list[dict], rows: int, kind: str = "full") -> dict | None:
     """The measured run nearest `rows` rows read, if within a factor 1.5 of it."""
     runs = [r for s in scales for r in s["runs"] if r["kind"] == kind and r.get("rows_read")]
-    best = min(runs, key=lambda r: abs(math.log(r["rows_read"] / rows)), default=None)
-    return best if best and abs(math.log(best["rows_read"] / rows)) <= math.log(1.5) else None
+    best = min(runs, key=lambda r: _distance(r["rows_read"], rows), default=None)
+    return best if best and _near(best["rows_read"], rows) else None
 
 
 def _failure(run: dict) -> str:
@@ -757,7 +767,7 @@ def evaluate_targets(scales: list[dict]) -> list[dict]:
             ratio = night["wall_seconds"] / full["wall_seconds"]
             out.append(target("next night vs full rebuild", "< 1/5 (0.20)", f"{ratio:.2f} ({night['wall_seconds']:.0f} s / {full['wall_seconds']:.0f} s)",
                               ratio < 0.2, s["label"], why=f"night: {time_went(night)}"))
-            if s["days"] >= 365 and full.get("rows_read") and abs(math.log(full["rows_read"] / TARGET_ROWS_10M)) <= math.log(1.5):
+            if s["days"] >= 365 and full.get("rows_read") and _near(full["rows_read"], TARGET_ROWS_10M):
                 out.append(target("next night on a year of 10 M", "< 15 s", _duration(night["wall_seconds"]), night["wall_seconds"] < 15, s["label"],
                                   why=time_went(night)))
     fulls = sorted((r["rows_read"], r["wall_seconds"], s["label"])
@@ -772,11 +782,13 @@ def evaluate_targets(scales: list[dict]) -> list[dict]:
     # the generator: measured at the scale nearest 10 M rows if one is within 1.5x of it, else
     # projected from the largest scale (small scales carry fixed costs)
     generated = [s for s in scales if s["generation"].get("rows_per_second")]
-    distance = {id(s): abs(math.log(s["generation"]["rows"] / TARGET_ROWS_10M)) for s in generated}
-    nearest = min(generated, key=lambda s: distance[id(s)], default=None)
-    chosen = nearest if nearest and distance[id(nearest)] <= math.log(1.5) else max(generated, key=lambda s: s["generation"]["rows"], default=None)
+    near_10m = [s for s in generated if _near(s["generation"]["rows"], TARGET_ROWS_10M)]
+    if near_10m:
+        chosen = min(near_10m, key=lambda s: _distance(s["generation"]["rows"], TARGET_ROWS_10M))
+    else:
+        chosen = max(generated, key=lambda s: s["generation"]["rows"], default=None)
     if chosen:
-        gen, near = chosen["generation"], chosen is nearest and distance[id(chosen)] <= math.log(1.5)
+        gen, near = chosen["generation"], bool(near_10m)
         seconds = gen["seconds"] if near else TARGET_ROWS_10M / gen["rows_per_second"]
         measured = _duration(seconds) if near else f"{_duration(seconds)} projected linearly from {_rate(gen['rows_per_second'])}"
         out.append(target("demo generator, 10 M touchpoints", "< 2 min", measured, seconds < 120, chosen["label"], projected=not near))
